@@ -1,0 +1,55 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "swift-vmm",
+    products: [
+        .executable(name: "vmm", targets: ["vmm"]),
+        .library(name: "VMM", targets: ["VMM"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+    ],
+    targets: [
+        // C shim: <linux/kvm.h>, request numbers as constants, non-variadic ioctl wrappers.
+        .target(name: "CKVM"),
+        // Typed handles over KVM. The only target that imports CKVM.
+        .target(
+            name: "KVM",
+            dependencies: ["CKVM", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        // Guest physical memory: addresses, regions, bounds-checked access. No KVM.
+        .target(name: "Memory"),
+        // Guest image formats: multiboot, ELF, flat. Produces a boot plan. No KVM.
+        .target(name: "Loader", dependencies: ["Memory"]),
+        // Legacy devices as pure register-level state machines. No KVM.
+        .target(name: "Devices"),
+        // The machine: builder, I/O bus, vCPU threads, exit loop, statistics.
+        .target(
+            name: "VMM",
+            dependencies: [
+                "KVM", "Memory", "Loader", "Devices",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .executableTarget(
+            name: "vmm",
+            dependencies: [
+                "VMM",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "MemoryTests", dependencies: ["Memory"]),
+        .testTarget(name: "LoaderTests", dependencies: ["Loader", "Memory"]),
+        .testTarget(name: "DevicesTests", dependencies: ["Devices"]),
+        .testTarget(name: "VMMTests", dependencies: ["VMM", "vmm"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["VMM", "vmm"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

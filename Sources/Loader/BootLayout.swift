@@ -1,0 +1,43 @@
+import Memory
+
+/// Where the VMM puts its own boot structures in low guest memory.
+///
+/// All of them live in `[0x500, 0xA000)`, above the real-mode interrupt vector
+/// table and BIOS data area and well below 640 KiB. An image that would overlap
+/// one of the structures a boot needs is rejected (`LoaderError.overlapsBootStructure`).
+/// Real-mode flat images need none of them.
+public enum BootLayout {
+    /// The GDT: null, code32, data32, code64, data64 (5 entries).
+    public static let gdt = GuestRange(start: GuestAddress(0x500), size: 0x40)
+    /// Identity page tables for long mode: PML4 at 0x1000, PDPT at 0x2000, four
+    /// page directories at 0x3000-0x6FFF mapping the first 4 GiB with 2 MiB pages.
+    public static let pageTables = GuestRange(start: GuestAddress(0x1000), size: 0x6000)
+    public static let pml4 = GuestAddress(0x1000)
+    public static let pdpt = GuestAddress(0x2000)
+    public static let pageDirectories = GuestAddress(0x3000)
+    /// The boot information block (multiboot info; later the Linux zero page).
+    public static let bootInfo = GuestRange(start: GuestAddress(0x7000), size: 0x1000)
+    /// The command line, NUL-terminated: at most 4095 characters.
+    public static let commandLine = GuestRange(start: GuestAddress(0x8000), size: 0x1000)
+    /// The initial stack: RSP/ESP starts at the top of this page.
+    public static let stack = GuestRange(start: GuestAddress(0x9000), size: 0x1000)
+
+    /// Selectors of the GDT entries.
+    public static let codeSelector32: UInt16 = 0x08
+    public static let dataSelector32: UInt16 = 0x10
+    public static let codeSelector64: UInt16 = 0x18
+    public static let dataSelector64: UInt16 = 0x20
+
+    /// Flat 4 GiB 32-bit code segment.
+    public static let flatCode32 = Segment(selector: codeSelector32, base: 0, limit: 0xFFFF_FFFF, type: 0xB,
+                                           db: true, long: false, granularity: true)
+    /// Flat 4 GiB 32-bit data segment.
+    public static let flatData32 = Segment(selector: dataSelector32, base: 0, limit: 0xFFFF_FFFF, type: 0x3,
+                                           db: true, long: false, granularity: true)
+    /// 64-bit code segment.
+    public static let code64 = Segment(selector: codeSelector64, base: 0, limit: 0xFFFF_FFFF, type: 0xB,
+                                       db: false, long: true, granularity: true)
+    /// 64-bit data segment.
+    public static let data64 = Segment(selector: dataSelector64, base: 0, limit: 0xFFFF_FFFF, type: 0x3,
+                                       db: true, long: false, granularity: true)
+}

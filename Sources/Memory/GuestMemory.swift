@@ -1,0 +1,97 @@
+/// Guest physical memory: a set of RAM regions and bounds-checked access to them.
+///
+/// Every access names a guest physical address and a length; an access that is
+/// not wholly inside one region throws `MemoryError.outOfBounds` instead of
+/// touching host memory.
+public final class GuestMemory: @unchecked Sendable {
+    public let regions: [GuestMemoryRegion]
+
+    /// Allocates anonymous memory for each range. The ranges must not overlap.
+    public init(ranges: [GuestRange], hugePages: Bool = true) throws(MemoryError) {
+        let sorted = ranges.sorted { $0.start < $1.start }
+        for (a, b) in zip(sorted, sorted.dropFirst()) where a.overlaps(b) {
+            throw .invalidSize(b.size, reason: "range \(b) overlaps \(a)")
+        }
+        var regions: [GuestMemoryRegion] = []
+        for range in sorted {
+            regions.append(try GuestMemoryRegion(range: range, hugePages: hugePages))
+        }
+        self.regions = regions
+    }
+
+    /// Allocates `ramSize` bytes laid out as on a PC (see `PCMemoryLayout`).
+    public convenience init(pcRAMSize ramSize: UInt64, hugePages: Bool = true) throws(MemoryError) {
+        try self.init(ranges: PCMemoryLayout.ramRanges(ramSize: ramSize), hugePages: hugePages)
+    }
+
+    /// Total bytes of RAM.
+    public var size: UInt64 { regions.reduce(0) { $0 + $1.range.size } }
+
+    /// Whether `[address, address + length)` lies wholly inside one RAM region.
+    public func contains(_ address: GuestAddress, length: UInt64) -> Bool {
+        region(for: address, length: length) != nil
+    }
+
+    /// Whether `range` lies wholly inside one RAM region.
+    public func contains(_ range: GuestRange) -> Bool {
+        contains(range.start, length: range.size)
+    }
+
+    /// Host memory for `[address, address + length)`, or an out-of-bounds error.
+    public func buffer(at address: GuestAddress, length: UInt64) throws(MemoryError)
+        -> UnsafeMutableRawBufferPointer
+    {
+        guard let region = region(for: address, length: length) else {
+            throw .outOfBounds(address: address, length: length)
+        }
+        let offset = Int(address.rawValue - region.range.start.rawValue)
+        return UnsafeMutableRawBufferPointer(start: region.host + offset, count: Int(length))
+    }
+
+    /// Copies `bytes` into guest memory at `address`.
+    public func write(_ bytes: UnsafeRawBufferPointer, at address: GuestAddress) throws(MemoryError) {
+        let target = try buffer(at: address, length: UInt64(bytes.count))
+        if bytes.count > 0, let base = bytes.baseAddress, let dst = target.baseAddress {
+            dst.copyMemory(from: base, byteCount: bytes.count)
+        }
+    }
+
+    /// Copies `bytes` into guest memory at `address`.
+    public func write(_ bytes: [UInt8], at address: GuestAddress) throws(MemoryError) {
+        try bytes.withUnsafeBytes { (raw) throws(MemoryError) in try write(raw, at: address) }
+    }
+
+    /// Fills `[address, address + length)` with zeroes.
+    public func zero(at address: GuestAddress, length: UInt64) throws(MemoryError) {
+        let target = try buffer(at: address, length: length)
+        if let base = target.baseAddress { base.initializeMemory(as: UInt8.self, repeating: 0, count: target.count) }
+    }
+
+    /// Reads `count` bytes at `address`.
+    public func read(at address: GuestAddress, count: Int) throws(MemoryError) -> [UInt8] {
+        let source = try buffer(at: address, length: UInt64(max(count, 0)))
+        return Array(UnsafeRawBufferPointer(source))
+    }
+
+    /// Stores a little-endian integer at `address`.
+    public func store<T: FixedWidthInteger>(_ value: T, at address: GuestAddress) throws(MemoryError) {
+        let target = try buffer(at: address, length: UInt64(MemoryLayout<T>.size))
+        target.storeBytes(of: value.littleEndian, as: T.self)
+    }
+
+    /// Loads a little-endian integer from `address`.
+    public func load<T: FixedWidthInteger>(_ type: T.Type, at address: GuestAddress) throws(MemoryError) -> T {
+        let source = try buffer(at: address, length: UInt64(MemoryLayout<T>.size))
+        return T(littleEndian: source.loadUnaligned(as: T.self))
+    }
+
+    private func region(for address: GuestAddress, length: UInt64) -> GuestMemoryRegion? {
+        for region in regions where address.rawValue >= region.range.start.rawValue {
+            let offset = address.rawValue - region.range.start.rawValue
+            if offset <= region.range.size && length <= region.range.size - offset {
+                return region
+            }
+        }
+        return nil
+    }
+}
