@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
     ],
     targets: [
         // C shim: <linux/kvm.h>, request numbers as constants, non-variadic ioctl wrappers.
@@ -24,9 +25,9 @@ let package = Package(
         // Guest physical memory: addresses, regions, bounds-checked access. No KVM.
         .target(name: "Memory"),
         // Guest image formats: multiboot, ELF, flat. Produces a boot plan. No KVM.
-        .target(name: "Loader", dependencies: ["Memory"]),
+        .target(name: "Loader", dependencies: ["Memory"], exclude: ["README.md"]),
         // Legacy devices as pure register-level state machines. No KVM.
-        .target(name: "Devices"),
+        .target(name: "Devices", dependencies: [.product(name: "DequeModule", package: "swift-collections")]),
         // The machine: builder, I/O bus, vCPU threads, exit loop, statistics.
         .target(
             name: "VMM",

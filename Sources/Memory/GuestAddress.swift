@@ -40,11 +40,16 @@ public struct GuestRange: Hashable, Sendable, CustomStringConvertible {
 
     public func overlaps(_ other: GuestRange) -> Bool {
         guard size > 0, other.size > 0 else { return false }
-        return start.rawValue < other.start.rawValue &+ other.size
-            && other.start.rawValue < start.rawValue &+ size
+        // Compare distances from the lower start, so a range ending at 2^64 works.
+        if start <= other.start {
+            return other.start.rawValue - start.rawValue < size
+        }
+        return start.rawValue - other.start.rawValue < other.size
     }
 
     public var description: String {
-        "[0x\(String(start.rawValue, radix: 16)), 0x\(String(start.rawValue &+ size, radix: 16)))"
+        let (end, overflow) = start.rawValue.addingReportingOverflow(size)
+        let endText = overflow && end == 0 ? "10000000000000000" : String(end, radix: 16)
+        return "[0x\(String(start.rawValue, radix: 16)), 0x\(endText))"
     }
 }

@@ -58,7 +58,9 @@ public final class GuestMemory: @unchecked Sendable {
 
     /// Copies `bytes` into guest memory at `address`.
     public func write(_ bytes: [UInt8], at address: GuestAddress) throws(MemoryError) {
-        try bytes.withUnsafeBytes { (raw) throws(MemoryError) in try write(raw, at: address) }
+        // Array.withUnsafeBytes only rethrows untyped errors, so get the target first.
+        let target = try buffer(at: address, length: UInt64(bytes.count))
+        bytes.withUnsafeBytes { target.copyMemory(from: $0) }
     }
 
     /// Fills `[address, address + length)` with zeroes.

@@ -1,0 +1,154 @@
+// CKVM: the C side of swift-vmm's KVM layer.
+//
+// Swift cannot call variadic functions (ioctl) nor import function-like macros
+// (the KVM_* request numbers built with _IOW/_IOR), so this header provides
+// non-variadic wrappers, the request numbers as constants, and typed views of
+// the anonymous members of struct kvm_run. Only the KVM target imports it.
+#ifndef CKVM_H
+#define CKVM_H
+
+#include <linux/kvm.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+
+// Capabilities newer than the installed (6.1) UAPI headers.
+#ifndef KVM_CAP_X86_DISABLE_EXITS
+#define KVM_CAP_X86_DISABLE_EXITS 143
+#endif
+
+// MARK: ioctl wrappers
+
+static inline int ckvm_ioctl(int fd, unsigned long request, unsigned long argument) {
+    return ioctl(fd, request, argument);
+}
+
+static inline int ckvm_ioctl_ptr(int fd, unsigned long request, void *argument) {
+    return ioctl(fd, request, argument);
+}
+
+// MARK: request numbers
+
+static const unsigned long CKVM_GET_API_VERSION = KVM_GET_API_VERSION;
+static const unsigned long CKVM_CREATE_VM = KVM_CREATE_VM;
+static const unsigned long CKVM_CHECK_EXTENSION = KVM_CHECK_EXTENSION;
+static const unsigned long CKVM_GET_VCPU_MMAP_SIZE = KVM_GET_VCPU_MMAP_SIZE;
+static const unsigned long CKVM_GET_SUPPORTED_CPUID = KVM_GET_SUPPORTED_CPUID;
+static const unsigned long CKVM_CREATE_VCPU = KVM_CREATE_VCPU;
+static const unsigned long CKVM_SET_USER_MEMORY_REGION = KVM_SET_USER_MEMORY_REGION;
+static const unsigned long CKVM_SET_TSS_ADDR = KVM_SET_TSS_ADDR;
+static const unsigned long CKVM_SET_IDENTITY_MAP_ADDR = KVM_SET_IDENTITY_MAP_ADDR;
+static const unsigned long CKVM_ENABLE_CAP = KVM_ENABLE_CAP;
+static const unsigned long CKVM_RUN = KVM_RUN;
+static const unsigned long CKVM_GET_REGS = KVM_GET_REGS;
+static const unsigned long CKVM_SET_REGS = KVM_SET_REGS;
+static const unsigned long CKVM_GET_SREGS = KVM_GET_SREGS;
+static const unsigned long CKVM_SET_SREGS = KVM_SET_SREGS;
+static const unsigned long CKVM_SET_CPUID2 = KVM_SET_CPUID2;
+static const unsigned long CKVM_TRANSLATE = KVM_TRANSLATE;
+static const unsigned long CKVM_GET_STATS_FD = KVM_GET_STATS_FD;
+static const unsigned long CKVM_REGISTER_COALESCED_MMIO = KVM_REGISTER_COALESCED_MMIO;
+static const unsigned long CKVM_UNREGISTER_COALESCED_MMIO = KVM_UNREGISTER_COALESCED_MMIO;
+
+// MARK: typed views of struct kvm_run's anonymous union members
+
+/// Layout of kvm_run.io (KVM_EXIT_IO). The data lives at (char *)run + data_offset.
+struct ckvm_exit_io {
+    uint8_t direction;
+    uint8_t size;
+    uint16_t port;
+    uint32_t count;
+    uint64_t data_offset;
+};
+
+/// Layout of kvm_run.mmio (KVM_EXIT_MMIO).
+struct ckvm_exit_mmio {
+    uint64_t phys_addr;
+    uint8_t data[8];
+    uint32_t len;
+    uint8_t is_write;
+};
+
+/// Layout of kvm_run.internal (KVM_EXIT_INTERNAL_ERROR).
+struct ckvm_exit_internal {
+    uint32_t suberror;
+    uint32_t ndata;
+    uint64_t data[16];
+};
+
+/// Layout of kvm_run.fail_entry (KVM_EXIT_FAIL_ENTRY).
+struct ckvm_exit_fail_entry {
+    uint64_t hardware_entry_failure_reason;
+    uint32_t cpu;
+};
+
+/// Layout of kvm_run.system_event (KVM_EXIT_SYSTEM_EVENT).
+struct ckvm_exit_system_event {
+    uint32_t type;
+    uint32_t ndata;
+    uint64_t data[16];
+};
+
+/// Layout of kvm_run.hw (KVM_EXIT_UNKNOWN).
+struct ckvm_exit_unknown {
+    uint64_t hardware_exit_reason;
+};
+
+/// Layout of kvm_run.ex (KVM_EXIT_EXCEPTION).
+struct ckvm_exit_exception {
+    uint32_t exception;
+    uint32_t error_code;
+};
+
+_Static_assert(sizeof(struct ckvm_exit_io) == sizeof(((struct kvm_run *)0)->io), "io layout");
+_Static_assert(offsetof(struct ckvm_exit_mmio, is_write) == offsetof(__typeof__(((struct kvm_run *)0)->mmio), is_write), "mmio layout");
+_Static_assert(offsetof(struct ckvm_exit_internal, data) == offsetof(__typeof__(((struct kvm_run *)0)->internal), data), "internal layout");
+_Static_assert(offsetof(struct ckvm_exit_system_event, data) == offsetof(__typeof__(((struct kvm_run *)0)->system_event), data), "system_event layout");
+_Static_assert(offsetof(struct ckvm_exit_fail_entry, cpu) == offsetof(__typeof__(((struct kvm_run *)0)->fail_entry), cpu), "fail_entry layout");
+
+static inline struct ckvm_exit_io *ckvm_run_io(struct kvm_run *run) {
+    return (struct ckvm_exit_io *)&run->io;
+}
+static inline struct ckvm_exit_mmio *ckvm_run_mmio(struct kvm_run *run) {
+    return (struct ckvm_exit_mmio *)&run->mmio;
+}
+static inline struct ckvm_exit_internal *ckvm_run_internal(struct kvm_run *run) {
+    return (struct ckvm_exit_internal *)&run->internal;
+}
+static inline struct ckvm_exit_fail_entry *ckvm_run_fail_entry(struct kvm_run *run) {
+    return (struct ckvm_exit_fail_entry *)&run->fail_entry;
+}
+static inline struct ckvm_exit_system_event *ckvm_run_system_event(struct kvm_run *run) {
+    return (struct ckvm_exit_system_event *)&run->system_event;
+}
+static inline struct ckvm_exit_unknown *ckvm_run_unknown(struct kvm_run *run) {
+    return (struct ckvm_exit_unknown *)&run->hw;
+}
+static inline struct ckvm_exit_exception *ckvm_run_exception(struct kvm_run *run) {
+    return (struct ckvm_exit_exception *)&run->ex;
+}
+
+/// The MMIO data bytes (up to 8) of a KVM_EXIT_MMIO.
+static inline uint8_t *ckvm_run_mmio_data(struct kvm_run *run) {
+    return run->mmio.data;
+}
+
+/// Sets kvm_run.immediate_exit with an atomic store, since another thread
+/// (the one kicking this vCPU) writes it while the vCPU thread may read it.
+static inline void ckvm_set_immediate_exit(struct kvm_run *run, uint8_t value) {
+    __atomic_store_n(&run->immediate_exit, value, __ATOMIC_SEQ_CST);
+}
+
+// MARK: kicking a vCPU thread out of KVM_RUN
+
+/// Installs an empty handler for `signo` without SA_RESTART, so that delivering
+/// the signal to a vCPU thread makes KVM_RUN return EINTR. Returns 0 or -1 (errno set).
+int ckvm_install_kick_handler(int signo);
+
+/// Blocks `signo` in the calling thread (returns 0 or an errno value).
+int ckvm_block_signal(int signo);
+
+/// Unblocks `signo` in the calling thread (returns 0 or an errno value).
+int ckvm_unblock_signal(int signo);
+
+#endif

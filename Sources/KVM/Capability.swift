@@ -1,0 +1,30 @@
+import CKVM
+
+/// A KVM capability, as passed to KVM_CHECK_EXTENSION, with its name for messages.
+public struct Capability: Hashable, Sendable, CustomStringConvertible {
+    public let name: String
+    public let rawValue: Int32
+
+    public init(name: String, rawValue: Int32) {
+        self.name = name
+        self.rawValue = rawValue
+    }
+
+    public var description: String { name }
+
+    public static let userMemory = Capability(name: "KVM_CAP_USER_MEMORY", rawValue: KVM_CAP_USER_MEMORY)
+    public static let setTSSAddress = Capability(name: "KVM_CAP_SET_TSS_ADDR", rawValue: KVM_CAP_SET_TSS_ADDR)
+    public static let extendedCPUID = Capability(name: "KVM_CAP_EXT_CPUID", rawValue: KVM_CAP_EXT_CPUID)
+    public static let immediateExit = Capability(name: "KVM_CAP_IMMEDIATE_EXIT", rawValue: KVM_CAP_IMMEDIATE_EXIT)
+    public static let setIdentityMapAddress = Capability(
+        name: "KVM_CAP_SET_IDENTITY_MAP_ADDR", rawValue: KVM_CAP_SET_IDENTITY_MAP_ADDR)
+    public static let binaryStatsFD = Capability(name: "KVM_CAP_BINARY_STATS_FD", rawValue: KVM_CAP_BINARY_STATS_FD)
+    public static let syncRegisters = Capability(name: "KVM_CAP_SYNC_REGS", rawValue: KVM_CAP_SYNC_REGS)
+    public static let coalescedMMIO = Capability(name: "KVM_CAP_COALESCED_MMIO", rawValue: KVM_CAP_COALESCED_MMIO)
+    public static let irqchip = Capability(name: "KVM_CAP_IRQCHIP", rawValue: KVM_CAP_IRQCHIP)
+    public static let maxVCPUs = Capability(name: "KVM_CAP_MAX_VCPUS", rawValue: KVM_CAP_MAX_VCPUS)
+    public static let recommendedVCPUs = Capability(name: "KVM_CAP_NR_VCPUS", rawValue: KVM_CAP_NR_VCPUS)
+
+    /// What swift-vmm cannot run without: checked when the system handle is opened.
+    public static let required: [Capability] = [userMemory, setTSSAddress, extendedCPUID, immediateExit]
+}

@@ -1,0 +1,136 @@
+import Devices
+import KVM
+import Loader
+import Memory
+import SystemPackage
+
+/// The pieces of a built, not yet running, machine.
+struct BuiltMachine {
+    let system: KVMSystem
+    let vm: VMFD
+    let memory: GuestMemory
+    let plan: BootPlan
+    let ports: IOBus
+    let mmio: IOBus
+    let vcpus: [VCPUFD]
+    let serial: SerialPort
+}
+
+/// Assembles a VM, one named step after another; each step fails with its own error.
+enum MachineBuilder {
+    /// Guest physical pages KVM needs for its own use on Intel hosts (inside the MMIO hole).
+    static let tssAddress: UInt64 = 0xFFFB_D000
+    static let identityMapAddress: UInt64 = 0xFFFB_C000
+    /// Kernel files larger than this are refused before being read.
+    static let largestKernelFile: Int64 = 1 << 30
+
+    static func build(_ configuration: MachineConfiguration) throws(VMMError) -> BuiltMachine {
+        let image = try readKernel(configuration)
+        let system = try openKVM(configuration)
+        try configuration.validate(maximumVCPUs: system.maximumVCPUs)
+        let vm = try createVM(system)
+        let memory = try allocateMemory(configuration, vm: vm)
+        let plan = try loadKernel(image, configuration, memory: memory)
+        let serial = SerialPort(output: configuration.serialOutput)
+        let ports = try buildPortBus(serial: serial)
+        let mmio = IOBusBuilder().freeze()
+        let vcpus = try createVCPUs(configuration, system: system, vm: vm, plan: plan)
+        return BuiltMachine(system: system, vm: vm, memory: memory, plan: plan, ports: ports, mmio: mmio,
+                            vcpus: vcpus, serial: serial)
+    }
+
+    static func readKernel(_ configuration: MachineConfiguration) throws(VMMError) -> (bytes: [UInt8], flat: FlatImageOptions?) {
+        switch configuration.kernel {
+        case .demo:
+            let flat = FlatImageOptions(address: GuestAddress(DemoGuest.loadAddress), mode: .protected)
+            return (DemoGuest.bytes, flat)
+        case .bytes(let bytes, _):
+            return (bytes, configuration.flat)
+        case .file(let path):
+            return (try readFile(path), configuration.flat)
+        }
+    }
+
+    static func readFile(_ path: String) throws(VMMError) -> [UInt8] {
+        do {
+            let fd = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
+            defer { try? fd.close() }
+            let size = try fd.seek(offset: 0, from: .end)
+            guard size <= largestKernelFile else {
+                throw VMMError.kernelUnreadable(path: path, reason: "\(size) bytes is larger than the 1 GiB limit")
+            }
+            _ = try fd.seek(offset: 0, from: .start)
+            var bytes = [UInt8](repeating: 0, count: Int(size))
+            var filled = 0
+            while filled < bytes.count {
+                let count = try bytes.withUnsafeMutableBytes { raw in
+                    try fd.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]))
+                }
+                if count == 0 { break }
+                filled += count
+            }
+            return Array(bytes.prefix(filled))
+        } catch let error as VMMError {
+            throw error
+        } catch let error as Errno {
+            throw .kernelUnreadable(path: path, reason: "\(error)")
+        } catch {
+            throw .kernelUnreadable(path: path, reason: "\(error)")
+        }
+    }
+
+    static func openKVM(_ configuration: MachineConfiguration) throws(VMMError) -> KVMSystem {
+        do { return try KVMSystem(path: configuration.kvmPath) } catch { throw .kvm(error) }
+    }
+
+    static func createVM(_ system: KVMSystem) throws(VMMError) -> VMFD {
+        do {
+            let vm = try system.createVM()
+            try vm.setTSSAddress(tssAddress)
+            if system.check(.setIdentityMapAddress) > 0 { try vm.setIdentityMapAddress(identityMapAddress) }
+            return vm
+        } catch { throw .kvm(error) }
+    }
+
+    static func allocateMemory(_ configuration: MachineConfiguration, vm: VMFD) throws(VMMError) -> GuestMemory {
+        let memory: GuestMemory
+        do {
+            memory = try GuestMemory(pcRAMSize: configuration.memorySize, hugePages: configuration.hugePages)
+        } catch { throw .memory(error) }
+        for (slot, region) in memory.regions.enumerated() {
+            do {
+                try vm.setUserMemoryRegion(slot: UInt32(slot), guestAddress: region.range.start.rawValue,
+                                           size: region.range.size, host: region.host)
+            } catch { throw .kvm(error) }
+        }
+        return memory
+    }
+
+    static func loadKernel(_ image: (bytes: [UInt8], flat: FlatImageOptions?), _ configuration: MachineConfiguration,
+                           memory: GuestMemory) throws(VMMError) -> BootPlan {
+        let options = LoadOptions(commandLine: configuration.commandLine, flat: image.flat)
+        do { return try ImageLoader.load(image.bytes, into: memory, options: options) } catch { throw .loader(error) }
+    }
+
+    static func buildPortBus(serial: SerialPort) throws(VMMError) -> IOBus {
+        var bus = IOBusBuilder()
+        try bus.insert(serial, name: "serial", base: UInt64(Serial16550.com1), size: Serial16550.registerCount)
+        try bus.insert(DebugExit(), name: "debug-exit", base: UInt64(DebugExit.defaultPort), size: DebugExit.defaultSize)
+        return bus.freeze()
+    }
+
+    static func createVCPUs(_ configuration: MachineConfiguration, system: KVMSystem, vm: VMFD,
+                            plan: BootPlan) throws(VMMError) -> [VCPUFD] {
+        do {
+            let supported = try system.supportedCPUID()
+            var vcpus: [VCPUFD] = []
+            for index in 0..<configuration.vcpuCount {
+                let vcpu = try vm.createVCPU(id: index)
+                try vcpu.setCPUID(CPUSetup.cpuid(from: supported, vcpuIndex: index))
+                try CPUSetup.apply(plan, to: vcpu)
+                vcpus.append(vcpu)
+            }
+            return vcpus
+        } catch { throw .kvm(error) }
+    }
+}

@@ -1,0 +1,218 @@
+import Devices
+import KVM
+import Memory
+
+/// The exit loop of one vCPU: enter the guest, handle why it came back, repeat.
+///
+/// In steady state it allocates nothing, takes no lock and logs nothing: the
+/// buses are frozen arrays, statistics live in preallocated memory, and the only
+/// shared state it reads is one atomic control word. Everything that ends the VM
+/// leaves the loop with a `StopReason`.
+final class VCPULoop: @unchecked Sendable {
+    let vcpu: VCPUFD
+    let ports: IOBus
+    let mmio: IOBus
+    let statistics: VCPUStatistics
+    let control: VCPUControl
+    let memory: GuestMemory
+    let strictIO: Bool
+
+    init(vcpu: VCPUFD, ports: IOBus, mmio: IOBus, statistics: VCPUStatistics, control: VCPUControl,
+         memory: GuestMemory, strictIO: Bool) {
+        self.vcpu = vcpu
+        self.ports = ports
+        self.mmio = mmio
+        self.statistics = statistics
+        self.control = control
+        self.memory = memory
+        self.strictIO = strictIO
+    }
+
+    /// Runs until the VM ends for this vCPU.
+    func run() -> StopReason {
+        var pending: ExitReason? = nil  // the exit whose handling time is still being measured
+        var returnedAt: UInt64 = 0
+        while true {
+            if control.request.load(ordering: .relaxed) != VCPUControl.Request.run.rawValue {
+                if let stop = obeyControlRequest() {
+                    if let reason = pending {
+                        statistics.recordHandlingTime(reason, nanoseconds: monotonicNanoseconds() &- returnedAt)
+                    }
+                    return stop
+                }
+            }
+            let enteredAt = monotonicNanoseconds()
+            if let reason = pending {
+                statistics.recordHandlingTime(reason, nanoseconds: enteredAt &- returnedAt)
+            }
+            let exit = vcpu.runOnce()
+            returnedAt = monotonicNanoseconds()
+            let reason = Self.reason(of: exit)
+            statistics.count(reason)
+            pending = reason
+            if let stop = handle(exit) {
+                statistics.recordHandlingTime(reason, nanoseconds: monotonicNanoseconds() &- returnedAt)
+                return stop
+            }
+        }
+    }
+
+    @inline(__always)
+    static func reason(of exit: VCPUExit) -> ExitReason {
+        switch exit {
+        case .io(let io): return io.isWrite ? .ioOut : .ioIn
+        case .mmio(let access): return access.isWrite ? .mmioWrite : .mmioRead
+        case .halt: return .halt
+        case .shutdown: return .shutdown
+        case .systemEvent: return .systemEvent
+        case .internalError: return .internalError
+        case .failEntry: return .failEntry
+        case .interrupted, .runFailed: return .interrupted
+        case .exception: return .exception
+        case .hypercall: return .hypercall
+        case .debug: return .debug
+        case .interruptWindowOpen: return .interruptWindow
+        case .unknown: return .unknown
+        case .other: return .other
+        }
+    }
+
+    /// Handles one exit; returns a reason when the VM must end.
+    @inline(__always)
+    private func handle(_ exit: VCPUExit) -> StopReason? {
+        switch exit {
+        case .io(let io):
+            return handlePortIO(io)
+        case .mmio(let access):
+            return handleMMIO(access)
+        case .interrupted:
+            // A kick: clear immediate_exit; the control word is checked at the top.
+            vcpu.requestImmediateExit(false)
+            return nil
+        case .halt:
+            return .halted(vcpu: vcpu.id)
+        case .shutdown:
+            return .tripleFault(vcpu: vcpu.id)
+        case .systemEvent(let type):
+            switch type {
+            case SystemEventType.shutdown: return .powerOff(vcpu: vcpu.id)
+            case SystemEventType.reset: return .reset(vcpu: vcpu.id)
+            case SystemEventType.crash: return .crash(vcpu: vcpu.id)
+            default: return .unhandledExit(vcpu: vcpu.id, detail: "system event type \(type)")
+            }
+        case .internalError(let suberror, let count, let data):
+            return internalError(suberror: suberror, data: Array(UnsafeBufferPointer(start: data, count: count)))
+        case .failEntry(let reason, _):
+            return .failEntry(vcpu: vcpu.id, hardwareReason: reason)
+        case .runFailed(let errno):
+            return .runFailed(vcpu: vcpu.id, errno: errno)
+        case .unknown(let hardwareReason):
+            return .unhandledExit(vcpu: vcpu.id,
+                                  detail: "KVM_EXIT_UNKNOWN, hardware reason 0x\(String(hardwareReason, radix: 16))")
+        case .exception(let vector, let errorCode):
+            return .unhandledExit(vcpu: vcpu.id, detail: "exception \(vector), error code \(errorCode)")
+        case .hypercall:
+            return .unhandledExit(vcpu: vcpu.id, detail: "KVM_EXIT_HYPERCALL")
+        case .debug:
+            return .unhandledExit(vcpu: vcpu.id, detail: "KVM_EXIT_DEBUG")
+        case .interruptWindowOpen:
+            return nil
+        case .other(let reason):
+            return .unhandledExit(vcpu: vcpu.id, detail: "exit reason \(reason)")
+        }
+    }
+
+    @inline(__always)
+    private func handlePortIO(_ io: IOExit) -> StopReason? {
+        statistics.countPort(io.port)
+        guard let (device, offset) = ports.find(UInt64(io.port)) else {
+            statistics.countUnassignedPort(io.port)
+            if strictIO {
+                return .unassignedAccess(vcpu: vcpu.id, detail: "\(io.isWrite ? "write to" : "read from") "
+                    + "unassigned port 0x\(String(io.port, radix: 16))")
+            }
+            if !io.isWrite { io.data.initializeMemory(as: UInt8.self, repeating: 0xFF, count: io.size * io.count) }
+            return nil
+        }
+        var item = io.data
+        for _ in 0..<io.count {
+            if io.isWrite {
+                let action = device.write(offset: offset, data: UnsafeRawBufferPointer(start: item, count: io.size))
+                if action != .none { return stop(for: action) }
+            } else {
+                device.read(offset: offset, data: UnsafeMutableRawBufferPointer(start: item, count: io.size))
+            }
+            item += io.size
+        }
+        return nil
+    }
+
+    @inline(__always)
+    private func handleMMIO(_ access: MMIOExit) -> StopReason? {
+        statistics.mmioPages.increment(access.address >> 12)
+        let length = min(access.length, 8)
+        guard let (device, offset) = mmio.find(access.address) else {
+            statistics.unassignedMMIO.increment(access.address)
+            if strictIO {
+                return .unassignedAccess(vcpu: vcpu.id, detail: "\(access.isWrite ? "write to" : "read from") "
+                    + "unassigned MMIO address 0x\(String(access.address, radix: 16))")
+            }
+            if !access.isWrite { access.data.initializeMemory(as: UInt8.self, repeating: 0xFF, count: length) }
+            return nil
+        }
+        if access.isWrite {
+            let action = device.write(offset: offset, data: UnsafeRawBufferPointer(start: access.data, count: length))
+            if action != .none { return stop(for: action) }
+        } else {
+            device.read(offset: offset, data: UnsafeMutableRawBufferPointer(start: access.data, count: length))
+        }
+        return nil
+    }
+
+    private func stop(for action: BusAction) -> StopReason? {
+        switch action {
+        case .none: return nil
+        case .exit(let status): return .debugExit(status: status)
+        case .shutdown: return .powerOff(vcpu: vcpu.id)
+        case .reset: return .reset(vcpu: vcpu.id)
+        }
+    }
+
+    /// Builds the report of an internal error: RIP and the instruction bytes there.
+    private func internalError(suberror: UInt32, data: [UInt64]) -> StopReason {
+        let registers = try? vcpu.registers()
+        let special = try? vcpu.specialRegisters()
+        var bytes: [UInt8] = []
+        if let rip = registers?.rip {
+            let linear = (special?.cs.base ?? 0) &+ rip
+            let physical = (try? vcpu.translate(linearAddress: linear)) ?? nil
+            if let physical {
+                // Up to 15 bytes (the longest x86 instruction), as many as are in RAM.
+                for length in stride(from: 15, through: 1, by: -1) {
+                    if let read = try? memory.read(at: GuestAddress(physical), count: length) {
+                        bytes = read
+                        break
+                    }
+                }
+            }
+        }
+        return .internalError(vcpu: vcpu.id, suberror: suberror, rip: registers?.rip, instruction: bytes, data: data)
+    }
+
+    /// Pauses or stops as the control plane asked; returns a reason when stopping.
+    private func obeyControlRequest() -> StopReason? {
+        while true {
+            switch VCPUControl.Request(rawValue: control.request.load(ordering: .acquiring)) {
+            case .run:
+                control.setState(.running)
+                return nil
+            case .pause:
+                control.setState(.paused)
+                control.parked.signal()
+                control.wake.wait()
+            case .stop, .none:
+                return .stopRequested
+            }
+        }
+    }
+}

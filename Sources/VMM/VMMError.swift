@@ -1,0 +1,34 @@
+import KVM
+import Loader
+import Memory
+
+/// Why a VM could not be built or started. Each case says what was wrong.
+public enum VMMError: Error, CustomStringConvertible {
+    case kvm(KVMError)
+    case memory(MemoryError)
+    case loader(LoaderError)
+    /// A configuration value is invalid: which option, and why.
+    case invalidConfiguration(option: String, reason: String)
+    /// Two devices claim overlapping addresses.
+    case busConflict(name: String, range: String, existing: String)
+    /// The kernel file could not be read.
+    case kernelUnreadable(path: String, reason: String)
+    /// A thread could not be created or a signal handler installed.
+    case threadSetup(String)
+    /// An operation that needs a particular VM state was called in another.
+    case invalidState(operation: String, state: String)
+
+    public var description: String {
+        switch self {
+        case .kvm(let error): return error.description
+        case .memory(let error): return error.description
+        case .loader(let error): return error.description
+        case .invalidConfiguration(let option, let reason): return "invalid \(option): \(reason)"
+        case .busConflict(let name, let range, let existing):
+            return "device \(name) at \(range) overlaps \(existing)"
+        case .kernelUnreadable(let path, let reason): return "cannot read kernel \(path): \(reason)"
+        case .threadSetup(let detail): return "thread setup failed: \(detail)"
+        case .invalidState(let operation, let state): return "cannot \(operation) while the VM is \(state)"
+        }
+    }
+}

@@ -1,0 +1,191 @@
+import Dispatch
+import KVM
+import Loader
+import Memory
+import Synchronization
+
+/// A virtual machine: built from a `MachineConfiguration`, run on one thread per
+/// vCPU, stopped by the guest or by the host, and accounted for exit by exit.
+///
+/// ```swift
+/// var configuration = MachineConfiguration()
+/// configuration.kernel = .file(path: "guest.elf")
+/// let machine = try VirtualMachine(configuration: configuration)
+/// try machine.start()
+/// let reason = machine.wait(timeout: 10)
+/// print(reason.summary, machine.report().totalExits)
+/// ```
+public final class VirtualMachine: @unchecked Sendable {
+    public let configuration: MachineConfiguration
+    /// How the boot vCPU was started (format, mode, entry point, structures).
+    public let bootPlan: BootPlan
+    public let memory: GuestMemory
+
+    private let machine: BuiltMachine
+    private let loops: [VCPULoop]
+    private let controls: [VCPUControl]
+    private let statistics: [VCPUStatistics]
+    private let kvmStatistics: [KVMStatistics?]
+    private let threads = Mutex<[VCPUThread]>([])
+    private let firstStop = Mutex<StopReason?>(nil)
+    private let running = DispatchGroup()
+    private let started = Atomic<Bool>(false)
+    private let timing = Mutex<(start: UInt64, end: UInt64)>((0, 0))
+
+    /// Builds the VM: opens KVM, allocates memory, loads the kernel, creates vCPUs.
+    public init(configuration: MachineConfiguration) throws(VMMError) {
+        self.configuration = configuration
+        let machine = try MachineBuilder.build(configuration)
+        self.machine = machine
+        self.bootPlan = machine.plan
+        self.memory = machine.memory
+        var loops: [VCPULoop] = []
+        var controls: [VCPUControl] = []
+        var statistics: [VCPUStatistics] = []
+        for vcpu in machine.vcpus {
+            let control = VCPUControl()
+            let stats = VCPUStatistics()
+            loops.append(VCPULoop(vcpu: vcpu, ports: machine.ports, mmio: machine.mmio, statistics: stats,
+                                  control: control, memory: machine.memory, strictIO: configuration.strictIO))
+            controls.append(control)
+            statistics.append(stats)
+        }
+        self.loops = loops
+        self.controls = controls
+        self.statistics = statistics
+        self.kvmStatistics = machine.vcpus.map { vcpu in
+            machine.system.check(.binaryStatsFD) > 0 ? try? vcpu.statistics() : nil
+        }
+    }
+
+    /// The devices on the port I/O bus: (name, base, size).
+    public var portDevices: [(name: String, base: UInt64, size: UInt64)] {
+        machine.ports.entries.map { ($0.name, $0.base, $0.size) }
+    }
+
+    /// Starts every vCPU on its own thread.
+    public func start() throws(VMMError) {
+        guard !started.exchange(true, ordering: .acquiringAndReleasing) else {
+            throw .invalidState(operation: "start", state: "already started")
+        }
+        do { try KickSignal.install() } catch { throw .kvm(error) }
+        timing.withLock { $0.start = monotonicNanoseconds() }
+        for (index, loop) in loops.enumerated() {
+            running.enter()
+            let control = controls[index]
+            control.setState(.running)
+            let thread: VCPUThread
+            do {
+                thread = try VCPUThread.spawn { [self] in
+                    let reason = loop.run()
+                    control.setState(.stopped)
+                    self.vcpuEnded(reason)
+                    self.running.leave()
+                }
+            } catch {
+                running.leave()
+                control.setState(.stopped)
+                requestStop(.stopRequested)
+                throw error
+            }
+            threads.withLock { $0.append(thread) }
+        }
+    }
+
+    /// Waits until every vCPU has stopped, or until `timeout` seconds have passed,
+    /// in which case the VM is stopped with `StopReason.timeout`. Returns the
+    /// reason the VM ended (the first one, if several vCPUs stopped on their own).
+    @discardableResult
+    public func wait(timeout: Double? = nil) -> StopReason {
+        if let timeout {
+            let nanoseconds = Int(min(max(timeout, 0), 1e9) * 1e9)
+            if running.wait(timeout: .now() + .nanoseconds(nanoseconds)) == .timedOut {
+                requestStop(.timeout(seconds: timeout))
+                running.wait()
+            }
+        } else {
+            running.wait()
+        }
+        let joined = threads.withLock { threads in
+            defer { threads.removeAll() }
+            return threads
+        }
+        for thread in joined { thread.join() }
+        return firstStop.withLock { $0 } ?? .stopRequested
+    }
+
+    /// Asks every vCPU to stop, recording `reason` unless the VM already ended.
+    /// Safe to call from any thread, including a signal-handling queue.
+    public func requestStop(_ reason: StopReason) {
+        firstStop.withLock { if $0 == nil { $0 = reason } }
+        timing.withLock { if $0.end == 0 { $0.end = monotonicNanoseconds() } }
+        for control in controls {
+            control.request.store(VCPUControl.Request.stop.rawValue, ordering: .releasing)
+            control.wake.signal()  // in case it is parked
+        }
+        kickAll()
+    }
+
+    /// Pauses every vCPU at an exit boundary and returns when all are parked.
+    public func pause() throws(VMMError) {
+        guard started.load(ordering: .acquiring) else { throw .invalidState(operation: "pause", state: "not started") }
+        var asked: [VCPUControl] = []
+        for control in controls where control.currentState == .running {
+            if control.request.compareExchange(expected: VCPUControl.Request.run.rawValue,
+                                               desired: VCPUControl.Request.pause.rawValue,
+                                               ordering: .acquiringAndReleasing).exchanged {
+                asked.append(control)
+            }
+        }
+        kickAll()
+        for control in asked {
+            // A vCPU that stops instead of parking never signals: poll its state.
+            while control.parked.wait(timeout: .now() + .milliseconds(10)) == .timedOut {
+                if control.currentState == .stopped { break }
+            }
+        }
+    }
+
+    /// Lets paused vCPUs run again.
+    public func resume() {
+        for control in controls {
+            if control.request.compareExchange(expected: VCPUControl.Request.pause.rawValue,
+                                               desired: VCPUControl.Request.run.rawValue,
+                                               ordering: .acquiringAndReleasing).exchanged {
+                control.wake.signal()
+            }
+        }
+    }
+
+    /// Each vCPU's state.
+    public var vcpuStates: [VCPUState] { controls.map(\.currentState) }
+
+    /// The exit accounting of every vCPU (complete once `wait` has returned).
+    public func report() -> ExitReport {
+        let (start, end) = timing.withLock { $0 }
+        let finish = end != 0 ? end : monotonicNanoseconds()
+        return ExitReport(
+            statistics: statistics,
+            kvm: kvmStatistics.map { $0?.read() ?? [:] },
+            wallNanoseconds: start == 0 ? 0 : finish &- start,
+            stopReason: firstStop.withLock { $0 })
+    }
+
+    private func vcpuEnded(_ reason: StopReason) {
+        let first = firstStop.withLock { stop -> Bool in
+            if stop == nil { stop = reason; return true }
+            return false
+        }
+        timing.withLock { if $0.end == 0 { $0.end = monotonicNanoseconds() } }
+        // One vCPU ending ends the VM: stop the others.
+        if first || controls.count > 1 { requestStop(reason) }
+    }
+
+    private func kickAll() {
+        let current = threads.withLock { $0 }
+        for (index, thread) in current.enumerated() {
+            machine.vcpus[index].requestImmediateExit(true)
+            thread.kick()
+        }
+    }
+}

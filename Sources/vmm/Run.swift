@@ -1,0 +1,36 @@
+import ArgumentParser
+import Loader
+import Memory
+import VMM
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Boot a kernel (multiboot, ELF or flat binary); the demo guest when none is given.")
+
+    @OptionGroup var options: RunOptions
+
+    func run() throws {
+        let configuration = try options.machineConfiguration()
+        let session = RunSession(options: options, showStats: options.stats || options.kernel == nil)
+        throw ExitCode(session.run(configuration))
+    }
+}
+
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Boot the built-in demo guest and print its exit profile.")
+
+    @Option(name: .customLong("stats-json"), help: ArgumentHelp("Also write the exit statistics as JSON.", valueName: "file"))
+    var statsJSON: String?
+
+    @Option(help: "Stop the VM after this many seconds.")
+    var timeout: Double?
+
+    func run() throws {
+        var options = RunOptions()
+        options.statsJSON = statsJSON
+        options.timeout = timeout
+        let session = RunSession(options: options, showStats: true)
+        throw ExitCode(session.run(try options.machineConfiguration()))
+    }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Loader
+import Memory
+import VMM
+
+/// The options of `vmm run`, turned into a plain `MachineConfiguration`.
+struct RunOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The guest image: multiboot, 32/64-bit ELF, or a raw binary with --flat.",
+                               valueName: "file"))
+    var kernel: String?
+
+    @Option(help: "The guest command line (multiboot).")
+    var cmdline: String = ""
+
+    @Option(help: ArgumentHelp("Guest RAM, e.g. 64M, 1G.", valueName: "size"))
+    var memory: String = "128M"
+
+    @Option(help: ArgumentHelp("Load --kernel as a raw binary at this guest address (e.g. 0x7c00).",
+                               valueName: "address"))
+    var flat: String?
+
+    @Option(help: ArgumentHelp("CPU mode for --flat: real, protected or long.", valueName: "mode"))
+    var mode: String?
+
+    @Option(help: ArgumentHelp("Stop the VM after this many seconds.", valueName: "seconds"))
+    var timeout: Double?
+
+    @Flag(help: "Print the exit profile when the VM ends.")
+    var stats = false
+
+    @Option(name: .customLong("stats-json"), help: ArgumentHelp("Write the exit statistics as JSON.", valueName: "file"))
+    var statsJSON: String?
+
+    @Flag(name: .customLong("strict-io"), help: "Stop the VM on the first access to a port or MMIO address with no device.")
+    var strictIO = false
+
+    @Flag(name: .customLong("no-huge-pages"), help: "Do not ask for transparent huge pages for guest RAM.")
+    var noHugePages = false
+
+    @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, warning or error.", valueName: "level"))
+    var logLevel: String = "warning"
+
+    func validate() throws {
+        if let timeout, !(timeout > 0 && timeout.isFinite) {
+            throw ValidationError("--timeout must be a positive number of seconds, not \(timeout)")
+        }
+        if mode != nil && flat == nil {
+            throw ValidationError("--mode applies only to --flat images; add --flat ADDRESS")
+        }
+        if flat != nil && kernel == nil {
+            throw ValidationError("--flat needs --kernel FILE (the raw binary to load)")
+        }
+        if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
+            throw ValidationError("--log-level must be trace, debug, info, warning or error, not '\(logLevel)'")
+        }
+    }
+
+    func machineConfiguration() throws -> MachineConfiguration {
+        var configuration = MachineConfiguration()
+        do {
+            configuration.memorySize = try MemorySize.parse(memory)
+        } catch {
+            throw ValidationError("--memory: \(error)")
+        }
+        configuration.commandLine = cmdline
+        configuration.strictIO = strictIO
+        configuration.hugePages = !noHugePages
+        if let kernel { configuration.kernel = .file(path: kernel) }
+        if let flat {
+            guard let address = Self.parseAddress(flat) else {
+                throw ValidationError("--flat: '\(flat)' is not an address (use e.g. 0x7c00 or 1048576)")
+            }
+            let modeName = mode ?? "protected"
+            guard let cpuMode = CPUMode(rawValue: modeName) else {
+                throw ValidationError("--mode must be real, protected or long, not '\(modeName)'")
+            }
+            configuration.flat = FlatImageOptions(address: GuestAddress(address), mode: cpuMode)
+        }
+        return configuration
+    }
+
+    /// Parses "0x7c00", "0X7C00" or "31744".
+    static func parseAddress(_ text: String) -> UInt64? {
+        let lower = text.lowercased()
+        if lower.hasPrefix("0x") { return UInt64(lower.dropFirst(2), radix: 16) }
+        return UInt64(lower)
+    }
+}

@@ -1,0 +1,87 @@
+import Dispatch
+import FoundationEssentials
+import VMM
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs one VM from the command line: build, start, wait, report, exit status.
+struct RunSession {
+    let options: RunOptions
+    let showStats: Bool
+
+    /// Returns the process exit status.
+    func run(_ configuration: MachineConfiguration) -> Int32 {
+        signal(SIGPIPE, SIG_IGN)
+        let machine: VirtualMachine
+        do {
+            machine = try VirtualMachine(configuration: configuration)
+        } catch {
+            printError("error: \(error)")
+            return 2
+        }
+        let signalSources = handleSignals(machine)
+        do {
+            try machine.start()
+        } catch {
+            printError("error: \(error)")
+            return 2
+        }
+        let reason = machine.wait(timeout: options.timeout)
+        signalSources.forEach { $0.cancel() }
+        printError("vmm: \(reason.summary)")
+        let report = machine.report()
+        if showStats {
+            printError(report.table(portRanges: machine.portDevices))
+        }
+        if let path = options.statsJSON {
+            do {
+                try writeJSON(report, to: path)
+            } catch {
+                printError("error: cannot write --stats-json \(path): \(error)")
+                return reason.exitStatus == 0 ? 2 : reason.exitStatus
+            }
+        }
+        return reason.exitStatus
+    }
+
+    /// SIGINT and SIGTERM stop the VM cleanly (the vCPU threads block them).
+    private func handleSignals(_ machine: VirtualMachine) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { machine.requestStop(.signal(number)) }
+            source.resume()
+            return source
+        }
+    }
+
+    private func writeJSON(_ report: ExitReport, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(report)
+        guard let file = fopen(path, "w") else {
+            throw VMMError.invalidConfiguration(option: "--stats-json", reason: String(cString: strerror(errno)))
+        }
+        defer { fclose(file) }
+        let written = data.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+        guard written == data.count else {
+            throw VMMError.invalidConfiguration(option: "--stats-json", reason: "short write")
+        }
+    }
+}
+
+/// Writes a line to standard error (unbuffered, so it is never lost on exit).
+func printError(_ text: String) {
+    var line = text + "\n"
+    line.withUTF8 { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(2, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { return }
+            offset += written
+        }
+    }
+}
