@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Memory"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices"]),
         .testTarget(name: "VMMTests", dependencies: ["VMM", "vmm"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["VMM", "vmm"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["VMM", "KVM", "Loader", "vmm"]),
     ],
     swiftLanguageModes: [.v6]
 )

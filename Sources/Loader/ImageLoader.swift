@@ -19,10 +19,19 @@ public struct LoadOptions: Sendable, Equatable {
     public var commandLine: String
     /// When set, the image is loaded as a raw binary whatever its contents.
     public var flat: FlatImageOptions?
+    /// The image's file name. A multiboot kernel gets it as the first word of its
+    /// command line, followed by a space and `commandLine`, as GRUB and QEMU do.
+    public var imageName: String?
 
-    public init(commandLine: String = "", flat: FlatImageOptions? = nil) {
+    public init(commandLine: String = "", flat: FlatImageOptions? = nil, imageName: String? = nil) {
         self.commandLine = commandLine
         self.flat = flat
+        self.imageName = imageName
+    }
+
+    /// The command line a multiboot kernel sees.
+    public var multibootCommandLine: String {
+        imageName.map { "\($0) \(commandLine)" } ?? commandLine
     }
 }
 
@@ -63,7 +72,7 @@ public enum ImageLoader {
         // A Linux bzImage loader will be recognised here, before multiboot and ELF.
         switch detect(image, flat: false) {
         case .multiboot:
-            return try MultibootLoader.plan(image, commandLine: options.commandLine, memory: memory)
+            return try MultibootLoader.plan(image, commandLine: options.multibootCommandLine, memory: memory)
         case .elf32, .elf64:
             return try ELFLoader.plan(image)
         case .flat, nil:

@@ -52,10 +52,12 @@ public enum MemoryMap {
         return entries.sorted { $0.base < $1.base }
     }
 
-    /// KiB of RAM from address 0, at most 640 (multiboot `mem_lower`).
+    /// KiB of usable RAM from address 0, up to the EBDA at 639 KiB (multiboot
+    /// `mem_lower`): the same RAM the memory map lists below 1 MiB, as QEMU and
+    /// BIOSes report it.
     public static func lowerMemoryKiB(_ memory: GuestMemory) -> UInt32 {
         guard let low = memory.regions.first(where: { $0.range.start.rawValue == 0 }) else { return 0 }
-        return UInt32(min(low.range.size, 0xA_0000) / 1024)
+        return UInt32(min(low.range.size, conventionalEnd) / 1024)
     }
 
     /// KiB of RAM contiguous from 1 MiB up to the first hole (multiboot `mem_upper`).

@@ -39,15 +39,22 @@ enum MachineBuilder {
                             vcpus: vcpus, serial: serial)
     }
 
-    static func readKernel(_ configuration: MachineConfiguration) throws(VMMError) -> (bytes: [UInt8], flat: FlatImageOptions?) {
+    /// The image to load, how to load it, and its name (for the multiboot command line).
+    struct KernelImage {
+        let bytes: [UInt8]
+        let flat: FlatImageOptions?
+        let name: String?
+    }
+
+    static func readKernel(_ configuration: MachineConfiguration) throws(VMMError) -> KernelImage {
         switch configuration.kernel {
         case .demo:
             let flat = FlatImageOptions(address: GuestAddress(DemoGuest.loadAddress), mode: .protected)
-            return (DemoGuest.bytes, flat)
-        case .bytes(let bytes, _):
-            return (bytes, configuration.flat)
+            return KernelImage(bytes: DemoGuest.bytes, flat: flat, name: nil)
+        case .bytes(let bytes, let name):
+            return KernelImage(bytes: bytes, flat: configuration.flat, name: name)
         case .file(let path):
-            return (try readFile(path), configuration.flat)
+            return KernelImage(bytes: try readFile(path), flat: configuration.flat, name: path)
         }
     }
 
@@ -106,9 +113,9 @@ enum MachineBuilder {
         return memory
     }
 
-    static func loadKernel(_ image: (bytes: [UInt8], flat: FlatImageOptions?), _ configuration: MachineConfiguration,
+    static func loadKernel(_ image: KernelImage, _ configuration: MachineConfiguration,
                            memory: GuestMemory) throws(VMMError) -> BootPlan {
-        let options = LoadOptions(commandLine: configuration.commandLine, flat: image.flat)
+        let options = LoadOptions(commandLine: configuration.commandLine, flat: image.flat, imageName: image.name)
         do { return try ImageLoader.load(image.bytes, into: memory, options: options) } catch { throw .loader(error) }
     }
 

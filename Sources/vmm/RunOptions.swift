@@ -9,7 +9,7 @@ struct RunOptions: ParsableArguments {
                                valueName: "file"))
     var kernel: String?
 
-    @Option(help: "The guest command line (multiboot).")
+    @Option(help: "The guest command line. A multiboot kernel sees \"<kernel path> <cmdline>\", as with GRUB and QEMU.")
     var cmdline: String = ""
 
     @Option(help: ArgumentHelp("Guest RAM, e.g. 64M, 1G.", valueName: "size"))

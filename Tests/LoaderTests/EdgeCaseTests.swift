@@ -78,7 +78,7 @@ import Testing
             MemoryMapEntry(base: GuestAddress(0xF_0000), length: 0x1_0000, kind: .reserved),
             MemoryMapEntry(base: GuestAddress(0x10_0000), length: 0x10_0000, kind: .ram),
         ])
-        #expect(MemoryMap.lowerMemoryKiB(memory) == 640)
+        #expect(MemoryMap.lowerMemoryKiB(memory) == 639)
         #expect(MemoryMap.upperMemoryKiB(memory) == 1024)
     }
 

@@ -63,7 +63,7 @@ struct InfoReader {
 
         let info = InfoReader(memory: memory, base: 0x7000)
         #expect(try info.u32(0) == 0x245)  // mem, cmdline, mmap, boot loader name
-        #expect(try info.u32(4) == 640)
+        #expect(try info.u32(4) == 639)
         #expect(try info.u32(8) == 64512)
         #expect(try info.u32(16) == 0x8000)
         #expect(try info.string(at: info.u32(16)) == "console=ttyS0 quiet")
