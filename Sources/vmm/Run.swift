@@ -27,9 +27,11 @@ struct Demo: ParsableCommand {
     var timeout: Double?
 
     func run() throws {
-        var options = RunOptions()
-        options.statsJSON = statsJSON
-        options.timeout = timeout
+        // The demo is `run` with no kernel; reuse its parsing and validation.
+        var arguments: [String] = []
+        if let statsJSON { arguments += ["--stats-json", statsJSON] }
+        if let timeout { arguments += ["--timeout", String(timeout)] }
+        let options = try RunOptions.parse(arguments)
         let session = RunSession(options: options, showStats: true)
         throw ExitCode(session.run(try options.machineConfiguration()))
     }
