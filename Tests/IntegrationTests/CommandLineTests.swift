@@ -109,6 +109,20 @@ import VMM
         #expect(result.stdout.isEmpty)
     }
 
+    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser"),
+                   "needs root and runuser to try /dev/kvm as an unprivileged user"))
+    func kvmWithoutPermissionIsNamed() throws {
+        // A copy in /tmp, so the unprivileged user can run it wherever the clone lives.
+        let copy = "/tmp/vmm-unprivileged-\(getpid())"
+        try? FileManager.default.removeItem(atPath: copy)
+        try FileManager.default.copyItem(atPath: Environment.vmmBinary, toPath: copy)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy)
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        let result = Environment.run(["/usr/sbin/runuser", "-u", "nobody", "--", copy])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("no permission to open /dev/kvm"))
+    }
+
     @Test func missingKernelFile() {
         let result = vmm(["--kernel", "/nonexistent/kernel.elf"])
         #expect(result.status == 2)
