@@ -1,0 +1,10 @@
+/* flat64: a flat binary at 0x100000, entered at its first byte in 64-bit long mode, CPL 0, paging on. */
+#include "runtime.h"
+
+uint32_t guest_main(uint32_t magic, const struct multiboot_info *info)
+{
+    (void)magic;
+    (void)info;
+    serial_puts("flat long mode\n");
+    return 0;
+}
