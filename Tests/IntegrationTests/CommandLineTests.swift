@@ -92,20 +92,39 @@ import VMM
         #expect(stderr.contains("Exit profile"), "statistics are still printed")
     }
 
-    @Test(arguments: [
-        ("garbage", [UInt8](repeating: 0x5A, count: 64), [String](), "unrecognised image format"),
-        ("empty", [], [], "empty"),
-        ("truncated-elf", [0x7F, 0x45, 0x4C, 0x46, 2, 1, 1, 0], [], "truncated"),
-        ("too-big", [UInt8](repeating: 0x90, count: 2 << 20), ["--flat", "0x100000", "--memory", "2M"], "does not fit"),
-        ("overlap", [0xF4], ["--flat", "0x1000", "--mode", "long"], "overlaps the VMM's"),
-        ("above-1m", [UInt8](repeating: 0x90, count: 0x1000), ["--flat", "0xFF800", "--mode", "real"], "real"),
-    ] as [(String, [UInt8], [String], String)])
-    func badKernelsFailClearly(name: String, bytes: [UInt8], extra: [String], message: String) throws {
-        let path = try temporaryFile(bytes, name: name)
-        let result = vmm(["--kernel", path] + extra)
+    /// A bad kernel: a name, its bytes (given as a prefix and a fill, so test logs stay
+    /// short), extra options, and what the error message must say.
+    struct BadKernel: CustomTestStringConvertible, Sendable {
+        let name: String
+        let prefix: [UInt8]
+        let fill: UInt8
+        let size: Int
+        let extra: [String]
+        let message: String
+        var bytes: [UInt8] { prefix + [UInt8](repeating: fill, count: max(0, size - prefix.count)) }
+        var testDescription: String { name }
+    }
+
+    static let badKernels = [
+        BadKernel(name: "garbage", prefix: [], fill: 0x5A, size: 64, extra: [], message: "unrecognised image format"),
+        BadKernel(name: "empty", prefix: [], fill: 0, size: 0, extra: [], message: "empty"),
+        BadKernel(name: "truncated-elf", prefix: [0x7F, 0x45, 0x4C, 0x46, 2, 1, 1, 0], fill: 0, size: 8, extra: [],
+                  message: "truncated"),
+        BadKernel(name: "too-big", prefix: [], fill: 0x90, size: 2 << 20,
+                  extra: ["--flat", "0x100000", "--memory", "2M"], message: "does not fit"),
+        BadKernel(name: "overlap", prefix: [0xF4], fill: 0, size: 1, extra: ["--flat", "0x1000", "--mode", "long"],
+                  message: "overlaps the VMM's"),
+        BadKernel(name: "real-above-1m", prefix: [], fill: 0x90, size: 0x1000,
+                  extra: ["--flat", "0xFF800", "--mode", "real"], message: "real"),
+    ]
+
+    @Test(arguments: badKernels)
+    func badKernelsFailClearly(kernel: BadKernel) throws {
+        let path = try temporaryFile(kernel.bytes, name: kernel.name)
+        let result = vmm(["--kernel", path] + kernel.extra)
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stderr.contains("error:"))
-        #expect(result.stderr.lowercased().contains(message.lowercased()), "\(result.stderr)")
+        #expect(result.stderr.lowercased().contains(kernel.message.lowercased()), "\(result.stderr)")
         #expect(result.stdout.isEmpty)
     }
 
