@@ -31,6 +31,7 @@ struct RunSession {
         let reason = machine.wait(timeout: options.timeout)
         signalSources.forEach { $0.cancel() }
         printError("vmm: \(reason.summary)")
+        guard showStats || options.statsJSON != nil else { return reason.exitStatus }
         let report = machine.report()
         if showStats {
             printError(report.table(portRanges: machine.portDevices))
