@@ -35,6 +35,12 @@ public struct MachineConfiguration: Sendable {
         guard vcpuCount >= 1, vcpuCount <= maximumVCPUs else {
             throw .invalidConfiguration(option: "--cpus", reason: "\(vcpuCount) is not between 1 and \(maximumVCPUs)")
         }
+        // Without an interrupt controller every vCPU would start at the boot entry;
+        // application processors wait for INIT/SIPI from the in-kernel APIC.
+        guard vcpuCount == 1 else {
+            throw .invalidConfiguration(option: "--cpus", reason: "more than one vCPU needs the in-kernel "
+                + "interrupt controller, which is not built yet")
+        }
         guard memorySize >= 1 << 20, memorySize % 4096 == 0 else {
             throw .invalidConfiguration(option: "--memory",
                                         reason: "\(memorySize) bytes is not a whole number of pages of at least 1 MiB")

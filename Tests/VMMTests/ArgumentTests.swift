@@ -62,6 +62,8 @@ import VMM
         var configuration = MachineConfiguration()
         configuration.vcpuCount = 0
         #expect(throws: VMMError.self) { try configuration.validate() }
+        configuration.vcpuCount = 2
+        #expect(throws: VMMError.self) { try configuration.validate() }
         configuration.vcpuCount = 1
         configuration.memorySize = 4097
         #expect(throws: VMMError.self) { try configuration.validate() }
