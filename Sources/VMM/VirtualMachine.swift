@@ -171,14 +171,10 @@ public final class VirtualMachine: @unchecked Sendable {
             stopReason: firstStop.withLock { $0 })
     }
 
+    /// One vCPU ending ends the VM: its reason is kept if it is the first, and the
+    /// other vCPUs are stopped.
     private func vcpuEnded(_ reason: StopReason) {
-        let first = firstStop.withLock { stop -> Bool in
-            if stop == nil { stop = reason; return true }
-            return false
-        }
-        timing.withLock { if $0.end == 0 { $0.end = monotonicNanoseconds() } }
-        // One vCPU ending ends the VM: stop the others.
-        if first || controls.count > 1 { requestStop(reason) }
+        requestStop(reason)
     }
 
     private func kickAll() {
