@@ -31,20 +31,17 @@ extension ExitReport {
                 return "0x\(String(entry.address, radix: 16))\(name) \(entry.count)"
             }.joined(separator: ", "))
         }
-        let unassignedPorts = merge(vcpus.map(\.unassignedPorts))
-        if !unassignedPorts.isEmpty {
-            lines.append("Unassigned ports (read as all ones, writes dropped): " + unassignedPorts.prefix(12)
-                .map { "0x\(String($0.address, radix: 16)) \($0.count)" }.joined(separator: ", "))
-        }
-        let pages = merge(vcpus.map(\.mmioPages))
-        if !pages.isEmpty {
-            lines.append("MMIO pages: " + pages.prefix(12)
-                .map { "0x\(String($0.address, radix: 16)) \($0.count)" }.joined(separator: ", "))
-        }
-        let unassignedMMIO = merge(vcpus.map(\.unassignedMMIO))
-        if !unassignedMMIO.isEmpty {
-            lines.append("Unassigned MMIO (read as all ones, writes dropped): " + unassignedMMIO.prefix(12)
-                .map { "0x\(String($0.address, radix: 16)) \($0.count)" }.joined(separator: ", "))
+        let addressLists: [(String, KeyPath<VCPUReport, [AddressCount]>)] = [
+            ("Unassigned ports (read as all ones, writes dropped)", \.unassignedPorts),
+            ("MMIO pages", \.mmioPages),
+            ("Unassigned MMIO (read as all ones, writes dropped)", \.unassignedMMIO),
+        ]
+        for (title, list) in addressLists {
+            let entries = merge(vcpus.map { $0[keyPath: list] })
+            if !entries.isEmpty {
+                lines.append("\(title): " + entries.prefix(12)
+                    .map { "0x\(String($0.address, radix: 16)) \($0.count)" }.joined(separator: ", "))
+            }
         }
         let kvmShown = Self.kvmCountersShown.compactMap { name in kvmCounter(name).map { "\(name) \($0)" } }
         if !kvmShown.isEmpty {
