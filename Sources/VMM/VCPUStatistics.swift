@@ -28,7 +28,17 @@ public final class VCPUStatistics: @unchecked Sendable {
     /// Accesses per MMIO address that hit no device.
     public let unassignedMMIO: AddressCounters
 
-    public init() {
+    public init() throws(VMMError) {
+        // calloc of large blocks maps zero pages lazily: only ports used cost memory.
+        let ports = calloc(Self.portCount, MemoryLayout<UInt64>.stride)
+        let unassignedPorts = calloc(Self.portCount, MemoryLayout<UInt64>.stride)
+        guard let ports, let unassignedPorts else {
+            free(ports)
+            free(unassignedPorts)
+            throw .invalidConfiguration(option: "exit statistics", reason: "out of memory for the port counters")
+        }
+        portCounts = ports.assumingMemoryBound(to: UInt64.self)
+        unassignedPortCounts = unassignedPorts.assumingMemoryBound(to: UInt64.self)
         let reasons = ExitReason.count
         reasonCounts = .allocate(capacity: reasons)
         reasonCounts.initialize(repeating: 0, count: reasons)
@@ -40,9 +50,6 @@ public final class VCPUStatistics: @unchecked Sendable {
                 lowestDiscernibleValue: 1, highestTrackableValue: Self.highestTrackableNanoseconds,
                 numberOfSignificantValueDigits: .two))
         }
-        // calloc of large blocks maps zero pages lazily: only ports used cost memory.
-        portCounts = Self.zeroedCounters(Self.portCount)
-        unassignedPortCounts = Self.zeroedCounters(Self.portCount)
         mmioPages = AddressCounters(capacity: 256)
         unassignedMMIO = AddressCounters(capacity: 256)
     }
@@ -54,13 +61,6 @@ public final class VCPUStatistics: @unchecked Sendable {
         reasonNanoseconds.deallocate()
         free(portCounts)
         free(unassignedPortCounts)
-    }
-
-    private static func zeroedCounters(_ count: Int) -> UnsafeMutablePointer<UInt64> {
-        guard let raw = calloc(count, MemoryLayout<UInt64>.stride) else {
-            fatalError("out of memory allocating \(count) exit counters")
-        }
-        return raw.assumingMemoryBound(to: UInt64.self)
     }
 
     /// Counts one exit of `reason`.

@@ -44,7 +44,7 @@ public final class VirtualMachine: @unchecked Sendable {
         var statistics: [VCPUStatistics] = []
         for vcpu in machine.vcpus {
             let control = VCPUControl()
-            let stats = VCPUStatistics()
+            let stats = try VCPUStatistics()
             loops.append(VCPULoop(vcpu: vcpu, ports: machine.ports, mmio: machine.mmio, statistics: stats,
                                   control: control, memory: machine.memory, strictIO: configuration.strictIO))
             controls.append(control)

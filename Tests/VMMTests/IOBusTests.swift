@@ -56,8 +56,8 @@ final class NullDevice: BusDevice {
         #expect(counters.overflow == 1)
     }
 
-    @Test func statisticsCountByReasonAndPort() {
-        let stats = VCPUStatistics()
+    @Test func statisticsCountByReasonAndPort() throws {
+        let stats = try VCPUStatistics()
         stats.count(.ioOut)
         stats.count(.ioOut)
         stats.count(.halt)
