@@ -60,6 +60,17 @@ public final class KVMStatistics: @unchecked Sendable {
         try? descriptor.close()
     }
 
+    /// The counter called `name`, if this kernel has it.
+    public func counter(named name: String) -> Counter? {
+        counters.first { $0.name == name }
+    }
+
+    /// The current value of one counter (one pread), or nil if it cannot be read.
+    public func value(_ counter: Counter) -> UInt64? {
+        var value: UInt64 = 0
+        return pread(descriptor.rawValue, &value, 8, off_t(dataOffset + counter.offset)) == 8 ? value : nil
+    }
+
     /// Current values of all counters, by name.
     public func read() -> [String: UInt64] {
         var values: [String: UInt64] = [:]

@@ -14,6 +14,8 @@ struct BuiltMachine {
     let mmio: IOBus
     let vcpus: [VCPUFD]
     let serial: SerialPort
+    /// Eventfds registered with KVM_IRQFD, kept open as long as the machine.
+    let interruptEvents: [EventFD]
 }
 
 /// Assembles a VM, one named step after another; each step fails with its own error.
@@ -31,12 +33,13 @@ enum MachineBuilder {
         let vm = try createVM(system)
         let memory = try allocateMemory(configuration, vm: vm)
         let plan = try loadKernel(image, configuration, memory: memory)
-        let serial = SerialPort(output: configuration.serialOutput)
+        let serialIRQ = try interruptLine(vm: vm, gsi: PCInterrupts.com1)
+        let serial = SerialPort(output: configuration.serialOutput, interrupt: serialIRQ)
         let ports = try buildPortBus(serial: serial)
         let mmio = IOBusBuilder().freeze()
         let vcpus = try createVCPUs(configuration, system: system, vm: vm, plan: plan)
         return BuiltMachine(system: system, vm: vm, memory: memory, plan: plan, ports: ports, mmio: mmio,
-                            vcpus: vcpus, serial: serial)
+                            vcpus: vcpus, serial: serial, interruptEvents: [serialIRQ.event])
     }
 
     /// The image to load, how to load it, and its name (for the multiboot command line).
@@ -95,6 +98,10 @@ enum MachineBuilder {
             let vm = try system.createVM()
             try vm.setTSSAddress(tssAddress)
             if system.check(.setIdentityMapAddress) > 0 { try vm.setIdentityMapAddress(identityMapAddress) }
+            // The in-kernel PIC pair, I/O APIC, local APICs and PIT, before any vCPU.
+            try vm.createIRQChip()
+            try vm.createPIT(dummySpeaker: true)
+            try vm.setGSIRouting(IRQRoute.pcIdentity)
             return vm
         } catch { throw .kvm(error) }
     }
@@ -119,6 +126,16 @@ enum MachineBuilder {
         do { return try ImageLoader.load(image.bytes, into: memory, options: options) } catch { throw .loader(error) }
     }
 
+    /// An eventfd registered with KVM_IRQFD for `gsi`: a device raises its interrupt
+    /// with one write(2), from any thread, without a vCPU ioctl.
+    static func interruptLine(vm: VMFD, gsi: UInt32) throws(VMMError) -> EventInterruptLine {
+        do {
+            let event = try EventFD()
+            try vm.registerIRQFD(event, gsi: gsi)
+            return EventInterruptLine(event: event, gsi: gsi)
+        } catch { throw .kvm(error) }
+    }
+
     static func buildPortBus(serial: SerialPort) throws(VMMError) -> IOBus {
         var bus = IOBusBuilder()
         try bus.insert(serial, name: "serial", base: UInt64(Serial16550.com1), size: Serial16550.registerCount)
@@ -134,7 +151,9 @@ enum MachineBuilder {
             for index in 0..<configuration.vcpuCount {
                 let vcpu = try vm.createVCPU(id: index)
                 try vcpu.setCPUID(CPUSetup.cpuid(from: supported, vcpuIndex: index))
-                try CPUSetup.apply(plan, to: vcpu)
+                // Application processors keep their reset state: the in-kernel APIC
+                // holds them until the guest sends INIT and SIPI.
+                if index == 0 { try CPUSetup.apply(plan, to: vcpu) }
                 vcpus.append(vcpu)
             }
             return vcpus

@@ -1,7 +1,7 @@
 /// Why a VM ended. Each reason has a one-line summary and a process exit status.
 ///
 /// Exit statuses: odd values come from the guest through the debug-exit port
-/// (`(V << 1) | 1`, as QEMU does); 0 is a clean end (HLT with no interrupt source,
+/// (`(V << 1) | 1`, as QEMU does); 0 is a clean end (every vCPU halted with interrupts off,
 /// power-off, reset, a stop asked for by the host); the VMM's own reasons are even:
 /// 4 the guest crashed (triple fault), 6 KVM could not go on (internal error,
 /// failed entry, unhandled exit), 8 `--strict-io` caught an access to no device,
@@ -40,7 +40,7 @@ public enum StopReason: Sendable, Equatable {
         case .debugExit(let status):
             return "the guest wrote \(status >> 1) to the debug exit port (exit status \(status & 0xFF))"
         case .halted(let vcpu):
-            return "vCPU \(vcpu) halted (HLT with no interrupt source)"
+            return "vCPU \(vcpu) halted with interrupts disabled; no vCPU can run again"
         case .tripleFault(let vcpu):
             return "vCPU \(vcpu): triple fault (KVM_EXIT_SHUTDOWN)"
         case .powerOff(let vcpu):

@@ -12,8 +12,12 @@ public enum VCPUState: Int, Sendable {
 /// requester sets it, then kicks the thread out of KVM_RUN.
 final class VCPUControl: Sendable {
     enum Request: Int {
-        case run = 0, pause = 1, stop = 2
+        /// `inspect`: report the idle state (see `IdleVerdict`) and run on.
+        case run = 0, pause = 1, stop = 2, inspect = 3
     }
+
+    /// What a vCPU found when asked to inspect itself (`IdleVerdict` raw values).
+    let verdict = Atomic<Int>(IdleVerdict.pending.rawValue)
 
     let request = Atomic<Int>(Request.run.rawValue)
     let state = Atomic<Int>(VCPUState.created.rawValue)
@@ -27,4 +31,19 @@ final class VCPUControl: Sendable {
     func setState(_ newState: VCPUState) {
         state.store(newState.rawValue, ordering: .releasing)
     }
+}
+
+/// Whether a vCPU can still make progress, as it reports on an `inspect` request.
+enum IdleVerdict: Int, Sendable {
+    /// Not answered yet.
+    case pending = 0
+    /// Running, or halted with interrupts enabled (a timer or device can wake it).
+    case live = 1
+    /// Halted with RFLAGS.IF clear: only NMI, INIT or SMI could wake it.
+    case haltedInterruptsOff = 2
+    /// An application processor still waiting for INIT/SIPI.
+    case waitingForStartup = 3
+
+    /// True when the vCPU cannot wake by itself or by a device interrupt.
+    var isStuck: Bool { self == .haltedInterruptsOff || self == .waitingForStartup }
 }

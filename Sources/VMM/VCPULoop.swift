@@ -199,6 +199,20 @@ final class VCPULoop: @unchecked Sendable {
         return .internalError(vcpu: vcpu.id, suberror: suberror, rip: registers?.rip, instruction: bytes, data: data)
     }
 
+    /// Whether this vCPU could still wake up: its MP state and, when halted, RFLAGS.IF.
+    private func inspectIdleState() -> IdleVerdict {
+        guard let state = try? vcpu.mpState() else { return .live }
+        switch state {
+        case .uninitialized, .initReceived:
+            return .waitingForStartup
+        case .halted:
+            guard let flags = try? vcpu.registers().rflags else { return .live }
+            return flags & (1 << 9) == 0 ? .haltedInterruptsOff : .live
+        default:
+            return .live
+        }
+    }
+
     /// Pauses or stops as the control plane asked; returns a reason when stopping.
     private func obeyControlRequest() -> StopReason? {
         while true {
@@ -210,6 +224,11 @@ final class VCPULoop: @unchecked Sendable {
                 control.setState(.paused)
                 control.parked.signal()
                 control.wake.wait()
+            case .inspect:
+                control.verdict.store(inspectIdleState().rawValue, ordering: .releasing)
+                _ = control.request.compareExchange(expected: VCPUControl.Request.inspect.rawValue,
+                                                    desired: VCPUControl.Request.run.rawValue,
+                                                    ordering: .acquiringAndReleasing)
             case .stop, .none:
                 return .stopRequested
             }

@@ -4,6 +4,10 @@ import Loader
 import Memory
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A virtual machine: built from a `MachineConfiguration`, run on one thread per
 /// vCPU, stopped by the guest or by the host, and accounted for exit by exit.
 ///
@@ -31,6 +35,9 @@ public final class VirtualMachine: @unchecked Sendable {
     private let running = DispatchGroup()
     private let started = Atomic<Bool>(false)
     private let timing = Mutex<(start: UInt64, end: UInt64)>((0, 0))
+    /// KVM statistics readers for the halt monitor (the report's are read elsewhere).
+    private let monitorStatistics: [KVMStatistics?]
+    private let haltMonitor = Mutex<HaltMonitor?>(nil)
 
     /// Builds the VM: opens KVM, allocates memory, loads the kernel, creates vCPUs.
     public init(configuration: MachineConfiguration) throws(VMMError) {
@@ -53,9 +60,15 @@ public final class VirtualMachine: @unchecked Sendable {
         self.loops = loops
         self.controls = controls
         self.statistics = statistics
-        self.kvmStatistics = machine.vcpus.map { vcpu in
+        let kvmStatistics = machine.vcpus.map { vcpu in
             machine.system.check(.binaryStatsFD) > 0 ? try? vcpu.statistics() : nil
         }
+        self.kvmStatistics = kvmStatistics
+        // The monitor's own readers: the report's are read on other threads.
+        let monitorStatistics = machine.vcpus.map { vcpu in
+            machine.system.check(.binaryStatsFD) > 0 ? try? vcpu.statistics() : nil
+        }
+        self.monitorStatistics = monitorStatistics
     }
 
     /// The devices on the port I/O bus: (name, base, size).
@@ -69,6 +82,10 @@ public final class VirtualMachine: @unchecked Sendable {
             throw .invalidState(operation: "start", state: "already started")
         }
         do { try KickSignal.install() } catch { throw .kvm(error) }
+        let monitor = HaltMonitor(controls: controls, statistics: monitorStatistics,
+                                  kick: { [weak self] index in self?.kick(index) },
+                                  stop: { [weak self] reason in self?.requestStop(reason) })
+        haltMonitor.withLock { $0 = monitor }
         timing.withLock { $0.start = monotonicNanoseconds() }
         for (index, loop) in loops.enumerated() {
             running.enter()
@@ -90,6 +107,7 @@ public final class VirtualMachine: @unchecked Sendable {
             }
             threads.withLock { $0.append(thread) }
         }
+        monitor.start()
     }
 
     /// Waits until every vCPU has stopped, or until `timeout` seconds have passed,
@@ -106,6 +124,7 @@ public final class VirtualMachine: @unchecked Sendable {
         } else {
             running.wait()
         }
+        haltMonitor.withLock { $0?.cancel() }
         let joined = threads.withLock { threads in
             defer { threads.removeAll() }
             return threads
@@ -131,10 +150,14 @@ public final class VirtualMachine: @unchecked Sendable {
         guard started.load(ordering: .acquiring) else { throw .invalidState(operation: "pause", state: "not started") }
         var asked: [VCPUControl] = []
         for control in controls where control.currentState == .running {
-            if control.request.compareExchange(expected: VCPUControl.Request.run.rawValue,
-                                               desired: VCPUControl.Request.pause.rawValue,
-                                               ordering: .acquiringAndReleasing).exchanged {
-                asked.append(control)
+            while true {
+                let (exchanged, found) = control.request.compareExchange(
+                    expected: VCPUControl.Request.run.rawValue, desired: VCPUControl.Request.pause.rawValue,
+                    ordering: .acquiringAndReleasing)
+                if exchanged { asked.append(control) }
+                // An inspection by the halt monitor ends within one exit; then ask again.
+                guard !exchanged, found == VCPUControl.Request.inspect.rawValue else { break }
+                usleep(100)
             }
         }
         kickAll()
@@ -175,6 +198,13 @@ public final class VirtualMachine: @unchecked Sendable {
     /// other vCPUs are stopped.
     private func vcpuEnded(_ reason: StopReason) {
         requestStop(reason)
+    }
+
+    /// Kicks one vCPU out of KVM_RUN (it then reads its control word).
+    private func kick(_ index: Int) {
+        guard let thread = threads.withLock({ index < $0.count ? $0[index] : nil }) else { return }
+        machine.vcpus[index].requestImmediateExit(true)
+        thread.kick()
     }
 
     private func kickAll() {

@@ -32,9 +32,9 @@ import VMM
         let result = vmm([])
         #expect(result.status == 0)
         #expect(result.stdout.hasPrefix("Hello from the swift-vmm demo guest!\n"))
-        #expect(result.stderr.contains("halted (HLT with no interrupt source)"))
+        #expect(result.stderr.contains("halted with interrupts disabled"))
         #expect(result.stderr.contains("Exit profile: 1 vCPU"))
-        for reason in ["io-in", "io-out", "mmio-read", "mmio-write", "hlt"] {
+        for reason in ["io-in", "io-out", "mmio-read", "mmio-write", "halt_exits 1"] {
             #expect(result.stderr.contains(reason), "profile lists \(reason)")
         }
     }
@@ -45,7 +45,8 @@ import VMM
         #expect(result.status == 0)
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let report = try JSONDecoder().decode(ExitReport.self, from: data)
-        #expect(report.totals.first { $0.reason == "hlt" }?.count == 1)
+        #expect(report.totals.first { $0.reason == "hlt" } == nil)
+        #expect(report.kvmCounter("halt_exits") == 1)
         #expect(report.totals.first { $0.reason == "mmio-read" }?.count == 1)
         #expect(report.vcpus.count == 1)
         #expect(report.exitStatus == 0)

@@ -10,6 +10,7 @@
 #include <linux/kvm.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 
 // Capabilities newer than the installed (6.1) UAPI headers.
@@ -49,6 +50,15 @@ static const unsigned long CKVM_TRANSLATE = KVM_TRANSLATE;
 static const unsigned long CKVM_GET_STATS_FD = KVM_GET_STATS_FD;
 static const unsigned long CKVM_REGISTER_COALESCED_MMIO = KVM_REGISTER_COALESCED_MMIO;
 static const unsigned long CKVM_UNREGISTER_COALESCED_MMIO = KVM_UNREGISTER_COALESCED_MMIO;
+static const unsigned long CKVM_CREATE_IRQCHIP = KVM_CREATE_IRQCHIP;
+static const unsigned long CKVM_CREATE_PIT2 = KVM_CREATE_PIT2;
+static const unsigned long CKVM_SET_GSI_ROUTING = KVM_SET_GSI_ROUTING;
+static const unsigned long CKVM_IRQFD = KVM_IRQFD;
+static const unsigned long CKVM_IRQ_LINE = KVM_IRQ_LINE;
+static const unsigned long CKVM_GET_MP_STATE = KVM_GET_MP_STATE;
+static const unsigned long CKVM_SET_MP_STATE = KVM_SET_MP_STATE;
+static const unsigned long CKVM_GET_IRQCHIP = KVM_GET_IRQCHIP;
+static const unsigned long CKVM_GET_PIT2 = KVM_GET_PIT2;
 
 // MARK: typed views of struct kvm_run's anonymous union members
 
@@ -138,6 +148,24 @@ static inline uint8_t *ckvm_run_mmio_data(struct kvm_run *run) {
 static inline void ckvm_set_immediate_exit(struct kvm_run *run, uint8_t value) {
     __atomic_store_n(&run->immediate_exit, value, __ATOMIC_SEQ_CST);
 }
+
+/// eventfd(2), non-blocking and close-on-exec (not exported by Swift's Glibc module).
+static inline int ckvm_eventfd(void) {
+    return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+}
+
+// MARK: interrupt routing
+
+/// One GSI route to an interrupt controller pin (KVM_IRQ_ROUTING_IRQCHIP).
+struct ckvm_irqchip_route {
+    uint32_t gsi;
+    uint32_t irqchip;  // KVM_IRQCHIP_PIC_MASTER, _PIC_SLAVE or _IOAPIC
+    uint32_t pin;
+};
+
+/// KVM_SET_GSI_ROUTING with `count` irqchip routes (the struct has a flexible
+/// array, so it is built here). Returns the ioctl's result (-1 with errno set).
+int ckvm_set_irqchip_routing(int vmfd, const struct ckvm_irqchip_route *routes, uint32_t count);
 
 // MARK: kicking a vCPU thread out of KVM_RUN
 
