@@ -151,6 +151,16 @@ public struct Serial16550 {
         for byte in bytes where !loopback { enqueue(byte) }
     }
 
+    /// Takes bytes from the outside world only while the receive FIFO has room, so a
+    /// producer that can wait (a terminal, a pipe) loses nothing. Returns how many
+    /// bytes were taken; in loopback mode all are taken and dropped.
+    public mutating func accept(_ bytes: some Collection<UInt8>) -> Int {
+        if loopback { return bytes.count }
+        let count = Swift.min(bytes.count, Self.inputCapacity - input.count)
+        for byte in bytes.prefix(count) { enqueue(byte) }
+        return count
+    }
+
     private mutating func enqueue(_ byte: UInt8) {
         guard input.count < Self.inputCapacity else {
             overrun = true

@@ -23,6 +23,11 @@ public final class SerialPort: BusDevice {
         return .none
     }
 
+    /// Queues as much of `bytes` as the receive FIFO has room for; returns the count taken.
+    public func accept(_ bytes: ArraySlice<UInt8>) -> Int {
+        uart.withLock { $0.accept(bytes) }
+    }
+
     /// Queues input for the guest.
     public func receive(_ bytes: [UInt8]) {
         uart.withLock { $0.receive(bytes) }

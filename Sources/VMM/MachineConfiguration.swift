@@ -26,24 +26,39 @@ public struct MachineConfiguration: Sendable {
     public var hugePages = true
     /// Where the serial port's output goes (default: standard output).
     public var serialOutput: any SerialOutput = FileSerialOutput.standardOutput
+    /// Where the serial port's input comes from (the CLI: standard input when it is
+    /// a terminal or a pipe).
+    public var serialInput: SerialInput = .none
+    /// A Linux initrd (initramfs) file, for Linux kernels.
+    public var initrdPath: String? = nil
+    /// What a guest reset (i8042 0xFE, KVM reset event) does.
+    public var onReset: ResetAction = .exit
     public var kvmPath = "/dev/kvm"
+
+    /// The most vCPUs a machine can have, whatever KVM allows (APIC IDs 0-253).
+    public static let maximumVCPUs = 254
 
     public init() {}
 
     /// Checks values that do not need KVM to be judged.
     public func validate(maximumVCPUs: Int = 1024) throws(VMMError) {
-        guard vcpuCount >= 1, vcpuCount <= maximumVCPUs else {
-            throw .invalidConfiguration(option: "--cpus", reason: "\(vcpuCount) is not between 1 and \(maximumVCPUs)")
-        }
-        // Without an interrupt controller every vCPU would start at the boot entry;
-        // application processors wait for INIT/SIPI from the in-kernel APIC.
-        guard vcpuCount == 1 else {
-            throw .invalidConfiguration(option: "--cpus", reason: "more than one vCPU needs the in-kernel "
-                + "interrupt controller, which is not built yet")
+        // The MP table gives the I/O APIC the ID after the last CPU's, and 0xFF is
+        // the broadcast ID: at most 254 vCPUs, and never more than KVM allows.
+        let limit = min(maximumVCPUs, Self.maximumVCPUs)
+        guard vcpuCount >= 1, vcpuCount <= limit else {
+            throw .invalidConfiguration(option: "--cpus", reason: "\(vcpuCount) is not between 1 and \(limit)")
         }
         guard memorySize >= 1 << 20, memorySize % 4096 == 0 else {
             throw .invalidConfiguration(option: "--memory",
                                         reason: "\(memorySize) bytes is not a whole number of pages of at least 1 MiB")
         }
     }
+}
+
+/// What the VMM does when the guest resets the machine.
+public enum ResetAction: String, Sendable, CaseIterable {
+    /// End the VM (exit status 0), as Firecracker does: the orchestrator decides.
+    case exit
+    /// Build the machine again from its configuration and boot it afresh.
+    case restart
 }

@@ -38,6 +38,7 @@ public final class VirtualMachine: @unchecked Sendable {
     /// KVM statistics readers for the halt monitor (the report's are read elsewhere).
     private let monitorStatistics: [KVMStatistics?]
     private let haltMonitor = Mutex<HaltMonitor?>(nil)
+    private let inputPump = Mutex<SerialInputPump?>(nil)
 
     /// Builds the VM: opens KVM, allocates memory, loads the kernel, creates vCPUs.
     public init(configuration: MachineConfiguration) throws(VMMError) {
@@ -86,6 +87,11 @@ public final class VirtualMachine: @unchecked Sendable {
                                   kick: { [weak self] index in self?.kick(index) },
                                   stop: { [weak self] reason in self?.requestStop(reason) })
         haltMonitor.withLock { $0 = monitor }
+        if case .descriptor(let fd) = configuration.serialInput {
+            let pump = try SerialInputPump(source: fd, serial: machine.serial)
+            try pump.start()
+            inputPump.withLock { $0 = pump }
+        }
         timing.withLock { $0.start = monotonicNanoseconds() }
         for (index, loop) in loops.enumerated() {
             running.enter()
@@ -125,6 +131,7 @@ public final class VirtualMachine: @unchecked Sendable {
             running.wait()
         }
         haltMonitor.withLock { $0?.cancel() }
+        inputPump.withLock { $0?.stop() }
         let joined = threads.withLock { threads in
             defer { threads.removeAll() }
             return threads

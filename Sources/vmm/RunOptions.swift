@@ -12,8 +12,19 @@ struct RunOptions: ParsableArguments {
     @Option(help: "The guest command line. A multiboot kernel sees \"<kernel path> <cmdline>\", as with GRUB and QEMU.")
     var cmdline: String = ""
 
+    @Option(help: ArgumentHelp("An initrd (initramfs) for a Linux kernel.", valueName: "file"))
+    var initrd: String?
+
     @Option(help: ArgumentHelp("Guest RAM, e.g. 64M, 1G.", valueName: "size"))
     var memory: String = "128M"
+
+    @Option(help: ArgumentHelp("Number of vCPUs (application processors wait for INIT/SIPI).", valueName: "n"))
+    var cpus: Int = 1
+
+    @Option(name: .customLong("on-reset"),
+            help: ArgumentHelp("What a guest reset (i8042 0xFE) does: exit (as Firecracker) or restart.",
+                               valueName: "action"))
+    var onReset: String = "exit"
 
     @Option(help: ArgumentHelp("Load --kernel as a raw binary at this guest address (e.g. 0x7c00).",
                                valueName: "address"))
@@ -50,6 +61,12 @@ struct RunOptions: ParsableArguments {
         if flat != nil && kernel == nil {
             throw ValidationError("--flat needs --kernel FILE (the raw binary to load)")
         }
+        if ResetAction(rawValue: onReset) == nil {
+            throw ValidationError("--on-reset must be exit or restart, not '\(onReset)'")
+        }
+        if initrd != nil && kernel == nil {
+            throw ValidationError("--initrd needs --kernel FILE (a Linux kernel)")
+        }
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
             throw ValidationError("--log-level must be trace, debug, info, warning or error, not '\(logLevel)'")
         }
@@ -63,6 +80,9 @@ struct RunOptions: ParsableArguments {
             throw ValidationError("--memory: \(error)")
         }
         configuration.commandLine = cmdline
+        configuration.vcpuCount = cpus
+        configuration.initrdPath = initrd
+        configuration.onReset = ResetAction(rawValue: onReset) ?? .exit
         configuration.strictIO = strictIO
         configuration.hugePages = !noHugePages
         if let kernel { configuration.kernel = .file(path: kernel) }

@@ -14,23 +14,42 @@ struct RunSession {
     /// Returns the process exit status.
     func run(_ configuration: MachineConfiguration) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
-        let machine: VirtualMachine
-        do {
-            machine = try VirtualMachine(configuration: configuration)
-        } catch {
-            printError("error: \(error)")
-            return 2
+        var configuration = configuration
+        configuration.serialInput = .standardInputIfInteractive
+        let deadline = options.timeout.map { monotonicSeconds() + $0 }
+        var boot = 1
+        while true {
+            let machine: VirtualMachine
+            do {
+                machine = try VirtualMachine(configuration: configuration)
+            } catch {
+                printError("error: \(error)")
+                return 2
+            }
+            let signalSources = handleSignals(machine)
+            do {
+                try machine.start()
+            } catch {
+                signalSources.forEach { $0.cancel() }
+                printError("error: \(error)")
+                return 2
+            }
+            let remaining = deadline.map { max($0 - monotonicSeconds(), 0.001) }
+            var reason = machine.wait(timeout: remaining)
+            signalSources.forEach { $0.cancel() }
+            if case .timeout = reason, let timeout = options.timeout { reason = .timeout(seconds: timeout) }
+            if case .reset = reason, configuration.onReset == .restart {
+                boot += 1
+                printError("vmm: \(reason.summary); restarting (--on-reset restart), boot \(boot)")
+                continue
+            }
+            printError("vmm: \(reason.summary)")
+            return finish(machine, reason: reason)
         }
-        let signalSources = handleSignals(machine)
-        do {
-            try machine.start()
-        } catch {
-            printError("error: \(error)")
-            return 2
-        }
-        let reason = machine.wait(timeout: options.timeout)
-        signalSources.forEach { $0.cancel() }
-        printError("vmm: \(reason.summary)")
+    }
+
+    /// Prints or writes the exit report as asked; returns the exit status.
+    private func finish(_ machine: VirtualMachine, reason: StopReason) -> Int32 {
         guard showStats || options.statsJSON != nil else { return reason.exitStatus }
         let report = machine.report()
         if showStats {
@@ -45,6 +64,13 @@ struct RunSession {
             }
         }
         return reason.exitStatus
+    }
+
+    /// Seconds on the monotonic clock.
+    private func monotonicSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
     /// SIGINT and SIGTERM stop the VM cleanly (the vCPU threads block them).

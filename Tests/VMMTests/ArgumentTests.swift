@@ -58,12 +58,29 @@ import VMM
         #expect(RunOptions.parseAddress("-1") == nil)
     }
 
+    @Test func cpusResetAndInitrdOptions() throws {
+        let options = try RunOptions.parse(["--kernel", "k", "--cpus", "4", "--on-reset", "restart",
+                                            "--initrd", "i.img"])
+        let configuration = try options.machineConfiguration()
+        #expect(configuration.vcpuCount == 4)
+        #expect(configuration.onReset == .restart)
+        #expect(configuration.initrdPath == "i.img")
+        #expect(throws: (any Error).self) { try RunOptions.parse(["--on-reset", "reboot"]) }
+        #expect(throws: (any Error).self) { try RunOptions.parse(["--initrd", "i.img"]) }
+    }
+
     @Test func configurationValidation() {
         var configuration = MachineConfiguration()
         configuration.vcpuCount = 0
         #expect(throws: VMMError.self) { try configuration.validate() }
         configuration.vcpuCount = 2
+        #expect(throws: Never.self) { try configuration.validate() }
+        configuration.vcpuCount = 254
+        #expect(throws: Never.self) { try configuration.validate() }
+        configuration.vcpuCount = 255
         #expect(throws: VMMError.self) { try configuration.validate() }
+        configuration.vcpuCount = 8
+        #expect(throws: VMMError.self) { try configuration.validate(maximumVCPUs: 4) }
         configuration.vcpuCount = 1
         configuration.memorySize = 4097
         #expect(throws: VMMError.self) { try configuration.validate() }
