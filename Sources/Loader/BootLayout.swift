@@ -15,7 +15,7 @@ public enum BootLayout {
     public static let pml4 = GuestAddress(0x1000)
     public static let pdpt = GuestAddress(0x2000)
     public static let pageDirectories = GuestAddress(0x3000)
-    /// The boot information block (multiboot info; later the Linux zero page).
+    /// The boot information block: the multiboot information, or the Linux zero page.
     public static let bootInfo = GuestRange(start: GuestAddress(0x7000), size: 0x1000)
     /// The command line, NUL-terminated: at most 4095 characters.
     public static let commandLine = GuestRange(start: GuestAddress(0x8000), size: 0x1000)
@@ -40,4 +40,18 @@ public enum BootLayout {
     /// 64-bit data segment.
     public static let data64 = Segment(selector: dataSelector64, base: 0, limit: 0xFFFF_FFFF, type: 0x3,
                                        db: true, long: false, granularity: true)
+
+    /// Where a bzImage's protected-mode kernel is loaded: 1 MiB, as QEMU and GRUB do.
+    public static let linuxKernel = GuestAddress(0x10_0000)
+    /// The Linux boot protocol's `__BOOT_CS` and `__BOOT_DS`: the 64-bit entry wants
+    /// CS = 0x10 and DS = ES = SS = 0x18, so Linux boots get their own GDT layout:
+    /// null, code32 (0x08), code64 (0x10), data (0x18).
+    public static let linuxCodeSelector: UInt16 = 0x10
+    public static let linuxDataSelector: UInt16 = 0x18
+    /// The 64-bit code segment of a Linux boot (`__BOOT_CS`).
+    public static let linuxCode64 = Segment(selector: linuxCodeSelector, base: 0, limit: 0xFFFF_FFFF, type: 0xB,
+                                            db: false, long: true, granularity: true)
+    /// The flat data segment of a Linux boot (`__BOOT_DS`).
+    public static let linuxData = Segment(selector: linuxDataSelector, base: 0, limit: 0xFFFF_FFFF, type: 0x3,
+                                          db: true, long: false, granularity: true)
 }

@@ -12,7 +12,11 @@ public enum CPUMode: String, Sendable, CaseIterable, Equatable {
 
 /// The format a guest image was recognised as.
 public enum ImageFormat: String, Sendable, Equatable {
+    /// A Linux bzImage (boot sector flag 0xAA55 and "HdrS"), entered at its 64-bit entry point.
+    case bzImage
     case multiboot
+    /// An uncompressed Linux kernel: an ELF64 file with a "Linux" note (a vmlinux).
+    case linuxELF = "vmlinux"
     case elf32
     case elf64
     case flat
@@ -120,14 +124,19 @@ public struct BootPlan: Sendable, Equatable {
     /// CR3 for long mode: the PML4 of the identity map.
     public var pageTableRoot: GuestAddress?
     public var registers: InitialRegisters
-    /// Where the image's bytes were placed.
+    /// Where the image's bytes were placed (an initrd is in `initrd`, not here).
     public var imageRanges: [GuestRange]
     /// The VMM structures written for this boot.
     public var structures: [BootStructure]
+    /// Linux boots: the zero page (`struct boot_params`), also passed in RSI.
+    public var zeroPage: GuestAddress?
+    /// Linux boots: where the initrd was placed, if one was given.
+    public var initrd: GuestRange?
 
     public init(format: ImageFormat, mode: CPUMode, instructionPointer: UInt64, codeSegment: Segment,
                 dataSegment: Segment, gdt: (base: UInt64, limit: UInt16)?, pageTableRoot: GuestAddress?,
-                registers: InitialRegisters, imageRanges: [GuestRange], structures: [BootStructure]) {
+                registers: InitialRegisters, imageRanges: [GuestRange], structures: [BootStructure],
+                zeroPage: GuestAddress? = nil, initrd: GuestRange? = nil) {
         self.format = format
         self.mode = mode
         self.instructionPointer = instructionPointer
@@ -138,6 +147,8 @@ public struct BootPlan: Sendable, Equatable {
         self.registers = registers
         self.imageRanges = imageRanges
         self.structures = structures
+        self.zeroPage = zeroPage
+        self.initrd = initrd
     }
 
     public static func == (lhs: BootPlan, rhs: BootPlan) -> Bool {
@@ -146,5 +157,6 @@ public struct BootPlan: Sendable, Equatable {
             && lhs.gdt?.base == rhs.gdt?.base && lhs.gdt?.limit == rhs.gdt?.limit
             && lhs.pageTableRoot == rhs.pageTableRoot && lhs.registers == rhs.registers
             && lhs.imageRanges == rhs.imageRanges && lhs.structures == rhs.structures
+            && lhs.zeroPage == rhs.zeroPage && lhs.initrd == rhs.initrd
     }
 }

@@ -8,12 +8,22 @@ enum BootStructures {
     static let gdtSegments = [BootLayout.flatCode32, BootLayout.flatData32, BootLayout.code64, BootLayout.data64]
 
     /// GDTR limit: the last byte of the five 8-byte descriptors.
-    static let gdtLimit = UInt16((gdtSegments.count + 1) * 8 - 1)
+    static let gdtLimit = gdtLimit(gdtSegments)
+
+    /// The Linux boot GDT: null, code32 (0x08), `__BOOT_CS` (0x10), `__BOOT_DS` (0x18),
+    /// the layout of the kernel's own boot GDT.
+    static let linuxGDTSegments = [BootLayout.flatCode32, BootLayout.linuxCode64, BootLayout.linuxData]
+
+    /// GDTR limit of the Linux boot GDT: four descriptors.
+    static let linuxGDTLimit = gdtLimit(linuxGDTSegments)
+
+    /// The last byte of a GDT holding the null descriptor and `segments` (selectors 8, 16, ...).
+    static func gdtLimit(_ segments: [Segment]) -> UInt16 { UInt16((segments.count + 1) * 8 - 1) }
 
     /// The GDT contents, each descriptor at the offset its selector names.
-    static func gdtBytes() -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: Int(gdtLimit) + 1)
-        for segment in gdtSegments {
+    static func gdtBytes(_ segments: [Segment] = gdtSegments) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: Int(gdtLimit(segments)) + 1)
+        for segment in segments {
             bytes.storeLittleEndian(segment.descriptor, at: Int(segment.selector))
         }
         return bytes
@@ -48,6 +58,11 @@ enum BootStructures {
 extension PlannedStructure {
     static var gdt: PlannedStructure {
         PlannedStructure(name: "GDT", range: BootLayout.gdt, bytes: BootStructures.gdtBytes())
+    }
+
+    /// The GDT of a Linux boot, at the same address as the usual one.
+    static var linuxGDT: PlannedStructure {
+        PlannedStructure(name: "GDT", range: BootLayout.gdt, bytes: BootStructures.gdtBytes(BootStructures.linuxGDTSegments))
     }
 
     static var pageTables: PlannedStructure {

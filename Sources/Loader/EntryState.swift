@@ -19,6 +19,23 @@ extension BootPlan {
             registers: registers, imageRanges: load.imageRanges, structures: load.bootStructures)
     }
 
+    /// The Linux 64-bit boot protocol: long mode on the identity map, CS = `__BOOT_CS`
+    /// (0x10) and DS = ES = SS = `__BOOT_DS` (0x18) from the Linux GDT, RSI = the zero
+    /// page, interrupts off (RFLAGS = 0x2), the other registers zero except RSP, which
+    /// points at the top of the VMM's stack page (the protocol asks for no stack).
+    init(format: ImageFormat, linuxEntry entry: UInt64, initrd: GuestRange?, load: LoadPlan) {
+        var registers = InitialRegisters()
+        registers.rsi = BootLayout.bootInfo.start.rawValue
+        registers.rsp = BootLayout.stack.end
+        self.init(
+            format: format, mode: .long, instructionPointer: entry,
+            codeSegment: BootLayout.linuxCode64, dataSegment: BootLayout.linuxData,
+            gdt: (base: BootLayout.gdt.start.rawValue, limit: BootStructures.linuxGDTLimit),
+            pageTableRoot: BootLayout.pml4, registers: registers,
+            imageRanges: load.imageRanges, structures: load.bootStructures,
+            zeroPage: BootLayout.bootInfo.start, initrd: initrd)
+    }
+
     /// Real mode at `address`: CS = DS = ES = SS = `selector`, IP = SP = `address - selector * 16`.
     init(format: ImageFormat, realModeAt address: UInt64, selector: UInt16, load: LoadPlan) {
         let offset = address - (UInt64(selector) << 4)

@@ -15,18 +15,25 @@ public struct FlatImageOptions: Sendable, Equatable {
 
 /// How to load an image.
 public struct LoadOptions: Sendable, Equatable {
-    /// Passed to multiboot kernels (at most 4095 bytes); other formats ignore it.
+    /// Passed to multiboot kernels (at most 4095 bytes) and Linux kernels (at most the
+    /// kernel's cmdline_size, and 4095); other formats ignore it.
     public var commandLine: String
     /// When set, the image is loaded as a raw binary whatever its contents.
     public var flat: FlatImageOptions?
     /// The image's file name. A multiboot kernel gets it as the first word of its
     /// command line, followed by a space and `commandLine`, as GRUB and QEMU do.
+    /// Linux kernels get `commandLine` alone.
     public var imageName: String?
+    /// An initial RAM disk for a Linux kernel (bzImage or vmlinux); any other format
+    /// refuses one (`LoaderError.initrdNotSupported`).
+    public var initrd: [UInt8]?
 
-    public init(commandLine: String = "", flat: FlatImageOptions? = nil, imageName: String? = nil) {
+    public init(commandLine: String = "", flat: FlatImageOptions? = nil, imageName: String? = nil,
+                initrd: [UInt8]? = nil) {
         self.commandLine = commandLine
         self.flat = flat
         self.imageName = imageName
+        self.initrd = initrd
     }
 
     /// The command line a multiboot kernel sees.
@@ -41,14 +48,18 @@ public struct LoadOptions: Sendable, Equatable {
 /// structures it needs, all of them are checked against guest RAM and against each
 /// other, and only then is anything written, so a failed load leaves memory untouched.
 public enum ImageLoader {
-    /// Recognises the format: `.flat` only when asked; else multiboot when a v1 header
-    /// magic is found 4-byte aligned in the first 8192 bytes (even with a bad checksum,
-    /// which `load` then reports); else `.elf32` or `.elf64` for the ELF magic, by its
-    /// class; else nil.
+    /// Recognises the format: `.flat` only when asked; else `.bzImage` for the boot
+    /// flag 0xAA55 at 0x1FE and "HdrS" at 0x202; else multiboot when a v1 header magic
+    /// is found 4-byte aligned in the first 8192 bytes (even with a bad checksum, which
+    /// `load` then reports); else, for the ELF magic, `.linuxELF` if it is an ELF64 file
+    /// with a PT_NOTE note owned by "Linux", or `.elf32`/`.elf64` by its class; else nil.
     public static func detect(_ image: [UInt8], flat: Bool) -> ImageFormat? {
         if flat { return .flat }
+        if LinuxSetupHeader.hasMagic(image) { return .bzImage }
         if MultibootHeader.find(in: image) != nil { return .multiboot }
-        if ELFFile.hasMagic(image) { return ELFFile.claimedFormat(image) }
+        if ELFFile.hasMagic(image) {
+            return ELFNotes.hasLinuxNote(image) ? .linuxELF : ELFFile.claimedFormat(image)
+        }
         return nil
     }
 
@@ -66,17 +77,24 @@ public enum ImageLoader {
     private static func plan(_ image: [UInt8], memory: GuestMemory, options: LoadOptions) throws(LoaderError)
         -> (LoadPlan, BootPlan)
     {
-        if let flat = options.flat {
-            return try FlatLoader.plan(image, options: flat)
+        guard let format = detect(image, flat: options.flat != nil) else {
+            throw .unknownFormat(firstBytes: Array(image.prefix(16)))
         }
-        // A Linux bzImage loader will be recognised here, before multiboot and ELF.
-        switch detect(image, flat: false) {
+        if options.initrd != nil, format != .bzImage, format != .linuxELF {
+            throw .initrdNotSupported(format: format)
+        }
+        switch format {
+        case .flat:
+            guard let flat = options.flat else { throw .unknownFormat(firstBytes: Array(image.prefix(16))) }
+            return try FlatLoader.plan(image, options: flat)
+        case .bzImage:
+            return try LinuxLoader.planBzImage(image, options: options, memory: memory)
         case .multiboot:
             return try MultibootLoader.plan(image, commandLine: options.multibootCommandLine, memory: memory)
+        case .linuxELF:
+            return try LinuxLoader.planELF(image, options: options, memory: memory)
         case .elf32, .elf64:
             return try ELFLoader.plan(image)
-        case .flat, nil:
-            throw .unknownFormat(firstBytes: Array(image.prefix(16)))
         }
     }
 }

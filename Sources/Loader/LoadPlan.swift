@@ -3,13 +3,39 @@ import Memory
 /// One contiguous part of an image: `fileRange` of the file copied to `destination`,
 /// followed by zeroes up to `memorySize` bytes (an ELF segment's bss, for instance).
 struct ImagePiece: Equatable {
+    /// The file a piece's bytes come from.
+    enum Source: Equatable {
+        /// The kernel image being loaded.
+        case image
+        /// A Linux initrd, loaded beside the kernel.
+        case initrd([UInt8])
+    }
+
     /// Named in errors: "ELF segment 1", "multiboot load range", "flat image".
     var what: String
     var destination: GuestAddress
     var fileRange: Range<Int>
     var memorySize: UInt64
+    var source: Source = .image
 
     var range: GuestRange { GuestRange(start: destination, size: memorySize) }
+
+    var isImage: Bool { source == .image }
+
+    /// The bytes `fileRange` indexes.
+    func file(_ image: [UInt8]) -> [UInt8] {
+        switch source {
+        case .image: return image
+        case .initrd(let bytes): return bytes
+        }
+    }
+}
+
+/// Memory the guest needs in RAM at boot but that the loader does not write, such
+/// as the area a bzImage decompresses itself into (`init_size`).
+struct Reservation: Equatable {
+    var what: String
+    var range: GuestRange
 }
 
 /// A VMM structure to write: `bytes` at the start of `range`, the rest of `range` zeroed.
@@ -26,18 +52,22 @@ struct PlannedStructure: Equatable {
 struct LoadPlan {
     var pieces: [ImagePiece]
     var structures: [PlannedStructure]
+    var reservations: [Reservation] = []
 
-    var imageRanges: [GuestRange] { pieces.map(\.range) }
+    /// Where the image's pieces go (not the initrd's).
+    var imageRanges: [GuestRange] { pieces.filter(\.isImage).map(\.range) }
     var bootStructures: [BootStructure] { structures.map(\.bootStructure) }
 
-    /// Throws unless every piece and structure is in RAM and no piece overlaps a structure.
+    /// Throws unless every piece, reservation and structure is in RAM and no piece or
+    /// reservation overlaps a structure.
     func check(in memory: GuestMemory) throws(LoaderError) {
-        for piece in pieces {
-            guard memory.contains(piece.range) else {
-                throw .outsideMemory(what: piece.what, range: piece.range)
+        let claims = pieces.map { ($0.what, $0.range) } + reservations.map { ($0.what, $0.range) }
+        for (what, range) in claims {
+            guard memory.contains(range) else {
+                throw .outsideMemory(what: what, range: range)
             }
-            for structure in structures where piece.range.overlaps(structure.range) {
-                throw .overlapsBootStructure(what: piece.what, range: piece.range,
+            for structure in structures where range.overlaps(structure.range) {
+                throw .overlapsBootStructure(what: what, range: range,
                                              structure: structure.name, structureRange: structure.range)
             }
         }
@@ -49,10 +79,19 @@ struct LoadPlan {
     /// Checks, then writes the image pieces and the structures.
     func write(_ image: [UInt8], into memory: GuestMemory) throws(LoaderError) {
         try check(in: memory)
+        for piece in pieces {
+            let file = piece.file(image)
+            guard piece.fileRange.lowerBound >= 0, piece.fileRange.upperBound <= file.count,
+                  UInt64(piece.fileRange.count) <= piece.memorySize else {
+                // The format loaders derive file ranges from checked headers; reported, not trapped on.
+                throw .truncated(what: piece.what, offset: UInt64(max(piece.fileRange.lowerBound, 0)),
+                                 needed: UInt64(piece.fileRange.count), fileSize: UInt64(file.count))
+            }
+        }
         do {
             for piece in pieces {
                 let target = try memory.buffer(at: piece.destination, length: UInt64(piece.fileRange.count))
-                image[piece.fileRange].withUnsafeBytes { target.copyMemory(from: $0) }
+                piece.file(image)[piece.fileRange].withUnsafeBytes { target.copyMemory(from: $0) }
                 let copied = UInt64(piece.fileRange.count)
                 if let bssStart = piece.destination.adding(copied), piece.memorySize > copied {
                     try memory.zero(at: bssStart, length: piece.memorySize - copied)

@@ -18,6 +18,17 @@ public enum LoaderError: Error, Equatable, CustomStringConvertible {
     case commandLineTooLong(length: Int, maximum: Int)
     /// The requested mode cannot be used with this image or address.
     case unsupportedMode(CPUMode, reason: String)
+    /// A Linux kernel speaks a boot protocol older than this loader needs (`0x020C` is 2.12).
+    case oldBootProtocol(version: UInt16, minimum: UInt16)
+    /// An initrd was given for an image that cannot take one (only Linux kernels can).
+    case initrdNotSupported(format: ImageFormat)
+    /// The initrd file is empty.
+    case emptyInitrd
+    /// No page-aligned free range of `size` bytes lies between 1 MiB and `ceiling`
+    /// (set by `limitedBy`: the kernel's initrd_addr_max or the RAM below 4 GiB);
+    /// the largest free range there, outside the kernel and the VMM's structures,
+    /// holds `largestFree` bytes.
+    case initrdDoesNotFit(size: UInt64, ceiling: UInt64, limitedBy: String, largestFree: UInt64)
 
     public var description: String {
         switch self {
@@ -25,7 +36,7 @@ public enum LoaderError: Error, Equatable, CustomStringConvertible {
             return "the kernel image is empty"
         case .unknownFormat(let bytes):
             let hex = bytes.prefix(8).map { String($0, radix: 16) }.joined(separator: " ")
-            return "unrecognised image format (first bytes: \(hex)); not multiboot or ELF; "
+            return "unrecognised image format (first bytes: \(hex)); not a Linux bzImage, multiboot or ELF; "
                 + "use --flat ADDR to load a raw binary"
         case .truncated(let what, let offset, let needed, let fileSize):
             return "image is truncated: \(what) needs \(needed) bytes at offset \(offset), "
@@ -40,6 +51,21 @@ public enum LoaderError: Error, Equatable, CustomStringConvertible {
             return "command line is \(length) bytes; at most \(maximum) fit"
         case .unsupportedMode(let mode, let reason):
             return "cannot start in \(mode.rawValue) mode: \(reason)"
+        case .oldBootProtocol(let version, let minimum):
+            return "old boot protocol: the kernel speaks Linux boot protocol \(Self.protocolText(version)), "
+                + "but this loader enters the 64-bit entry point, which needs \(Self.protocolText(minimum)) or later"
+        case .initrdNotSupported(let format):
+            return "an initrd can only be passed to a Linux kernel (bzImage or ELF vmlinux); "
+                + "this image is \(format.rawValue)"
+        case .emptyInitrd:
+            return "the initrd is empty"
+        case .initrdDoesNotFit(let size, let ceiling, let limitedBy, let largestFree):
+            return "the initrd (\(size) bytes) does not fit below 0x\(String(ceiling, radix: 16)) (\(limitedBy)): "
+                + "the largest free page-aligned range between 1 MiB and there, outside the kernel and the VMM's "
+                + "structures, holds \(largestFree) bytes"
         }
     }
+
+    /// "2.12" for 0x020C.
+    static func protocolText(_ version: UInt16) -> String { "\(version >> 8).\(version & 0xFF)" }
 }
