@@ -34,7 +34,7 @@ let package = Package(
         .target(
             name: "VMM",
             dependencies: [
-                "KVM", "Memory", "Loader", "Devices",
+                "KVM", "Memory", "Loader", "Devices", "Firmware",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "SystemPackage", package: "swift-system"),

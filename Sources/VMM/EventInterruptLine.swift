@@ -9,6 +9,7 @@ public enum PCInterrupts {
     public static let com2: UInt32 = 3
     public static let com1: UInt32 = 4
     public static let rtc: UInt32 = 8
+    public static let mouse: UInt32 = 12
 }
 
 /// A device interrupt delivered through an irqfd: `trigger` is one eventfd write,

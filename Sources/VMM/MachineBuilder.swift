@@ -1,4 +1,5 @@
 import Devices
+import Firmware
 import KVM
 import Loader
 import Memory
@@ -14,6 +15,7 @@ struct BuiltMachine {
     let mmio: IOBus
     let vcpus: [VCPUFD]
     let serial: SerialPort
+    let keyboard: KeyboardController
     /// Eventfds registered with KVM_IRQFD, kept open as long as the machine.
     let interruptEvents: [EventFD]
 }
@@ -33,13 +35,36 @@ enum MachineBuilder {
         let vm = try createVM(system)
         let memory = try allocateMemory(configuration, vm: vm)
         let plan = try loadKernel(image, configuration, memory: memory)
+        try writeMPTable(configuration, memory: memory, plan: plan)
         let serialIRQ = try interruptLine(vm: vm, gsi: PCInterrupts.com1)
+        let keyboardIRQ = try interruptLine(vm: vm, gsi: PCInterrupts.keyboard)
+        let mouseIRQ = try interruptLine(vm: vm, gsi: PCInterrupts.mouse)
         let serial = SerialPort(output: configuration.serialOutput, interrupt: serialIRQ)
-        let ports = try buildPortBus(serial: serial)
+        let keyboard = KeyboardController(keyboardInterrupt: keyboardIRQ, auxInterrupt: mouseIRQ)
+        let ports = try buildPortBus(serial: serial, keyboard: keyboard, memory: memory,
+                                     cpuCount: configuration.vcpuCount)
         let mmio = IOBusBuilder().freeze()
         let vcpus = try createVCPUs(configuration, system: system, vm: vm, plan: plan)
         return BuiltMachine(system: system, vm: vm, memory: memory, plan: plan, ports: ports, mmio: mmio,
-                            vcpus: vcpus, serial: serial, interruptEvents: [serialIRQ.event])
+                            vcpus: vcpus, serial: serial, keyboard: keyboard,
+                            interruptEvents: [serialIRQ.event, keyboardIRQ.event, mouseIRQ.event])
+    }
+
+    /// The MP table (Intel MP spec 1.4) in the BIOS area at 0xF0000, where a guest's
+    /// scan for "_MP_" finds it: the CPUs, the I/O APIC and the ISA interrupt wiring.
+    static func writeMPTable(_ configuration: MachineConfiguration, memory: GuestMemory,
+                             plan: BootPlan) throws(VMMError) {
+        let base = MPTable.biosAreaBase
+        let bytes: [UInt8]
+        do {
+            bytes = try MPTable(cpuCount: configuration.vcpuCount).bytes(at: base)
+        } catch { throw .firmware("\(error)") }
+        let range = GuestRange(start: GuestAddress(base), size: UInt64(bytes.count))
+        guard memory.contains(range) else { return }  // no RAM there: nothing to describe with
+        if let clash = plan.imageRanges.first(where: { $0.overlaps(range) }) {
+            throw .firmware("the kernel image at \(clash) overlaps the MP table at \(range)")
+        }
+        do { try memory.write(bytes, at: range.start) } catch { throw .memory(error) }
     }
 
     /// The image to load, how to load it, and its name (for the multiboot command line).
@@ -47,9 +72,22 @@ enum MachineBuilder {
         let bytes: [UInt8]
         let flat: FlatImageOptions?
         let name: String?
+        var initrd: [UInt8]? = nil
     }
 
     static func readKernel(_ configuration: MachineConfiguration) throws(VMMError) -> KernelImage {
+        var image = try readImage(configuration)
+        if let path = configuration.initrdPath {
+            do {
+                image.initrd = try readFile(path)
+            } catch .kernelUnreadable(_, let reason) {
+                throw .invalidConfiguration(option: "--initrd", reason: "cannot read \(path): \(reason)")
+            }
+        }
+        return image
+    }
+
+    static func readImage(_ configuration: MachineConfiguration) throws(VMMError) -> KernelImage {
         switch configuration.kernel {
         case .demo:
             let flat = FlatImageOptions(address: GuestAddress(DemoGuest.loadAddress), mode: .protected)
@@ -122,7 +160,8 @@ enum MachineBuilder {
 
     static func loadKernel(_ image: KernelImage, _ configuration: MachineConfiguration,
                            memory: GuestMemory) throws(VMMError) -> BootPlan {
-        let options = LoadOptions(commandLine: configuration.commandLine, flat: image.flat, imageName: image.name)
+        let options = LoadOptions(commandLine: configuration.commandLine, flat: image.flat, imageName: image.name,
+                                  initrd: image.initrd)
         do { return try ImageLoader.load(image.bytes, into: memory, options: options) } catch { throw .loader(error) }
     }
 
@@ -136,9 +175,18 @@ enum MachineBuilder {
         } catch { throw .kvm(error) }
     }
 
-    static func buildPortBus(serial: SerialPort) throws(VMMError) -> IOBus {
+    static func buildPortBus(serial: SerialPort, keyboard: KeyboardController, memory: GuestMemory,
+                             cpuCount: Int) throws(VMMError) -> IOBus {
         var bus = IOBusBuilder()
         try bus.insert(serial, name: "serial", base: UInt64(Serial16550.com1), size: Serial16550.registerCount)
+        try bus.insert(keyboard.dataPort, name: "i8042", base: UInt64(I8042.dataPort), size: 1)
+        try bus.insert(keyboard.commandPort, name: "i8042", base: UInt64(I8042.commandPort), size: 1)
+        let below4GiB = memory.regions.filter { $0.range.start.rawValue < 1 << 32 }.reduce(0) { $0 + $1.range.size }
+        let cmos = CMOSPort(memoryBelow4GiB: below4GiB, memoryAbove4GiB: memory.size - below4GiB, cpuCount: cpuCount)
+        try bus.insert(cmos, name: "rtc", base: UInt64(CMOS.indexPort), size: CMOS.portCount)
+        try bus.insert(POSTCodePort(), name: "post-code", base: 0x80, size: 1)
+        try bus.insert(EmptyPCIBusPort(), name: "pci-config", base: UInt64(EmptyPCIBus.basePort),
+                       size: EmptyPCIBus.portCount)
         try bus.insert(DebugExit(), name: "debug-exit", base: UInt64(DebugExit.defaultPort), size: DebugExit.defaultSize)
         return bus.freeze()
     }

@@ -17,6 +17,8 @@ public enum VMMError: Error, CustomStringConvertible {
     case threadSetup(String)
     /// An operation that needs a particular VM state was called in another.
     case invalidState(operation: String, state: String)
+    /// A firmware table (MP table) could not be built or placed.
+    case firmware(String)
 
     public var description: String {
         switch self {
@@ -29,6 +31,7 @@ public enum VMMError: Error, CustomStringConvertible {
         case .kernelUnreadable(let path, let reason): return "cannot read kernel \(path): \(reason)"
         case .threadSetup(let detail): return "thread setup failed: \(detail)"
         case .invalidState(let operation, let state): return "cannot \(operation) while the VM is \(state)"
+        case .firmware(let detail): return "firmware tables: \(detail)"
         }
     }
 }

@@ -1,0 +1,159 @@
+import Foundation
+import Testing
+import Loader
+import VMM
+
+/// Debian's stock kernel, fetched with apt-get (download only) by scripts/fetch-linux.sh.
+enum DebianKernel {
+    struct Files {
+        let directory: URL
+        var bzImage: String { directory.appendingPathComponent("vmlinuz").path }
+        var vmlinux: String { directory.appendingPathComponent("vmlinux").path }
+        var package: String {
+            (try? String(contentsOf: directory.appendingPathComponent("version"), encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+        }
+    }
+
+    /// Why the kernel cannot be had, or nil. Without apt-get (not a Debian host) the
+    /// tests are skipped with this reason; with apt-get, a failed fetch fails them.
+    static let unavailableReason: String? = {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/apt-get") else {
+            let reason = "skipping Linux boot tests: apt-get is not available to fetch Debian's kernel"
+            print(reason)
+            return reason
+        }
+        return nil
+    }()
+
+    /// Fetched once per machine into a cache directory (`SWIFT_VMM_LINUX_DIR` overrides it).
+    static let files: Result<Files, GuestRunError> = {
+        let path = ProcessInfo.processInfo.environment["SWIFT_VMM_LINUX_DIR"] ?? "/tmp/swift-vmm-linux"
+        let script = Environment.packageRoot.appendingPathComponent("scripts/fetch-linux.sh").path
+        let result = Environment.run(["bash", script, path], timeout: 600)
+        guard result.status == 0 else {
+            return .failure(GuestRunError(message: "fetch-linux.sh failed (\(result.status)): \(result.stderr)"))
+        }
+        return .success(Files(directory: URL(fileURLWithPath: path)))
+    }()
+}
+
+struct GuestRunError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+/// A VM whose serial output is watched while it runs.
+struct WatchedBoot {
+    let reason: StopReason
+    /// The serial output with the kernel's CR LF line ends made LF.
+    let output: String
+    let found: Bool
+    let plan: BootPlan
+
+    /// Boots, waits until `done(output)` holds (or `timeout` seconds pass), then stops the VM.
+    static func run(_ configure: (inout MachineConfiguration) -> Void, timeout: Double,
+                    until done: (String) -> Bool) throws -> WatchedBoot {
+        let output = CapturedSerialOutput()
+        var configuration = MachineConfiguration()
+        configuration.serialOutput = output
+        configure(&configuration)
+        let machine = try VirtualMachine(configuration: configuration)
+        try machine.start()
+        let deadline = Date().addingTimeInterval(timeout)
+        var found = false
+        while Date() < deadline {
+            if done(Self.lines(output.text)) { found = true; break }
+            if machine.vcpuStates.allSatisfy({ $0 == .stopped }) { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        found = found || done(Self.lines(output.text))
+        machine.requestStop(.stopRequested)
+        let reason = machine.wait(timeout: 10)
+        return WatchedBoot(reason: reason, output: lines(output.text), found: found, plan: machine.bootPlan)
+    }
+
+    static func lines(_ text: String) -> String { text.replacingOccurrences(of: "\r\n", with: "\n") }
+
+    /// The last lines of output, for failure messages.
+    var tail: String { output.split(separator: "\n").suffix(15).joined(separator: "\n") }
+}
+
+@Suite(.serialized, requiresKVM, .enabled(if: DebianKernel.unavailableReason == nil, "needs apt-get"))
+struct LinuxKernelBootTests {
+    /// A command line with a token no other run uses, so the echo cannot be stale.
+    static func commandLine(_ extra: String = "") -> String {
+        "earlyprintk=serial,ttyS0 console=ttyS0 swiftvmm.token=\(UInt32.random(in: 1...UInt32.max))" + extra
+    }
+
+    @Test func vmlinuxPrintsItsBannerAndCommandLine() throws {
+        let kernel = try DebianKernel.files.get()
+        let commandLine = Self.commandLine()
+        let boot = try WatchedBoot.run({ configuration in
+            configuration.kernel = .file(path: kernel.vmlinux)
+            configuration.memorySize = 512 << 20
+            configuration.commandLine = commandLine
+        }, timeout: 120) { output in
+            output.contains("Linux version ") && output.contains("Command line: \(commandLine)\n")
+        }
+        let found = boot.found
+        #expect(found, "\(kernel.package) vmlinux did not print its banner and command line:\n\(boot.tail)")
+        #expect(boot.plan.format == .linuxELF)
+        #expect(boot.output.contains("Linux version 6."))
+        // The E820 map the kernel read from the zero page.
+        #expect(boot.output.contains("BIOS-e820: [mem 0x0000000000100000-0x000000001fffffff] usable"))
+    }
+
+    @Test func vmlinuxFindsTheInitrdAndTheCPUsOfTheMPTable() throws {
+        let kernel = try DebianKernel.files.get()
+        let initrd = FileManager.default.temporaryDirectory.appendingPathComponent("vmm-initrd-\(getpid()).img")
+        try Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }).write(to: initrd)
+        defer { try? FileManager.default.removeItem(at: initrd) }
+        let boot = try WatchedBoot.run({ configuration in
+            configuration.kernel = .file(path: kernel.vmlinux)
+            configuration.memorySize = 512 << 20
+            configuration.vcpuCount = 2
+            configuration.initrdPath = initrd.path
+            configuration.commandLine = Self.commandLine()
+        }, timeout: 180) { output in
+            output.contains("RAMDISK: ") && output.contains("smpboot: Allowing 2 CPUs")
+        }
+        let found = boot.found
+        #expect(found, "no RAMDISK or smpboot line:\n\(boot.tail)")
+        let range = try #require(boot.plan.initrd)
+        let expected = String(format: "RAMDISK: [mem 0x%08llx-0x%08llx]", range.start.rawValue, range.end - 1)
+        // Linux reserves whole pages: the line shows the initrd rounded out to pages.
+        let pageEnd = (range.end + 4095) / 4096 * 4096 - 1
+        let rounded = String(format: "RAMDISK: [mem 0x%08llx-0x%08llx]", range.start.rawValue, pageEnd)
+        #expect(boot.output.contains(expected) || boot.output.contains(rounded), "expected \(rounded)")
+        #expect(boot.output.contains("MPTABLE: OEM ID: SWIFTVMM"))
+        #expect(boot.output.contains("Processor #1"))
+    }
+
+    @Test func bzImageDecompressorReadsTheZeroPageCommandLine() throws {
+        // The bzImage's own decompressor runs first. On this host it is too slow to
+        // finish (KVM emulates every ring-0 instruction), but within a second or two
+        // it parses the command line from the zero page and programs the UART that
+        // `earlyprintk=` names. COM2 (0x2f8) has no device here, so its register
+        // writes show up in the unassigned-port counters, and only if the kernel
+        // really read our command line.
+        let kernel = try DebianKernel.files.get()
+        let output = CapturedSerialOutput()
+        let machine = try VirtualMachine(configuration: {
+            var configuration = MachineConfiguration()
+            configuration.kernel = .file(path: kernel.bzImage)
+            configuration.memorySize = 512 << 20
+            configuration.commandLine = "earlyprintk=serial,ttyS1 console=ttyS1"
+            configuration.serialOutput = output
+            return configuration
+        }())
+        #expect(machine.bootPlan.format == .bzImage)
+        #expect(machine.bootPlan.instructionPointer == 0x100200)
+        try machine.start()
+        let reason = machine.wait(timeout: 10)
+        #expect(reason == .timeout(seconds: 10))
+        let report = machine.report()
+        #expect(report.exits(port: 0x2FB) >= 1, "the decompressor set COM2's line control")
+        #expect(report.exits(port: 0x3FB) == 0, "and left COM1 alone")
+    }
+}
