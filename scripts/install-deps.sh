@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what swift-vmm's tests and benchmarks need on a fresh Debian machine:
-# gcc, binutils and make build the test guests; QEMU is the reference peer.
+# gcc, binutils and make build the test guests; QEMU is the reference peer;
+# xz and dpkg-deb unpack Debian's kernel for the Linux boot tests.
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 
@@ -10,6 +11,9 @@ command -v as >/dev/null || need+=(binutils)
 command -v make >/dev/null || need+=(make)
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 command -v nm >/dev/null || need+=(binutils)
+# The Linux boot tests fetch Debian's kernel package and unpack it (scripts/fetch-linux.sh).
+command -v xz >/dev/null || need+=(xz-utils)
+command -v dpkg-deb >/dev/null || need+=(dpkg)
 
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then

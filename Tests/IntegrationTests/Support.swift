@@ -70,16 +70,22 @@ enum Environment {
     }
 
     /// Runs a command to completion, capturing its output. `timeout` kills it.
-    static func run(_ arguments: [String], timeout: Double = 60) -> ProcessResult {
+    /// Standard input is /dev/null, or a pipe that delivers `input` and then ends.
+    static func run(_ arguments: [String], timeout: Double = 60, input: String? = nil) -> ProcessResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        let inputPipe = input.map { _ in Pipe() }
+        process.standardInput = inputPipe ?? FileHandle.nullDevice
         do { try process.run() } catch {
             return ProcessResult(status: -1, stdout: "", stderr: "cannot start \(arguments[0]): \(error)")
+        }
+        if let inputPipe, let input {
+            inputPipe.fileHandleForWriting.write(Data(input.utf8))
+            try? inputPipe.fileHandleForWriting.close()
         }
         let killer = DispatchWorkItem { if process.isRunning { process.terminate() } }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
