@@ -3,12 +3,13 @@ import Loader
 import Memory
 import Testing
 
-/// Real kernels, when the machine has them: the Debian 6.1 bzImage (or the one
-/// `SWIFT_VMM_LINUX_BZIMAGE` names) and its extracted vmlinux (or
-/// `SWIFT_VMM_LINUX_VMLINUX`). Skipped, with the reason, when the files are missing.
+/// Real kernels, when the machine has them: Debian's 6.1 bzImage and its extracted
+/// vmlinux as scripts/fetch-linux.sh leaves them (the integration tests run it), or
+/// the files `SWIFT_VMM_LINUX_BZIMAGE` and `SWIFT_VMM_LINUX_VMLINUX` name. Skipped,
+/// with the reason, when the files are missing.
 enum RealKernel {
-    static let debianBzImage = "/tmp/kernel/boot/vmlinuz-6.1.0-50-amd64"
-    static let debianVmlinux = "/tmp/kernel/vmlinux"
+    static let debianBzImage = "/tmp/swift-vmm-linux/vmlinuz"
+    static let debianVmlinux = "/tmp/swift-vmm-linux/vmlinux"
 
     static var bzImagePath: String? { path(environment: "SWIFT_VMM_LINUX_BZIMAGE", default: debianBzImage) }
     static var vmlinuxPath: String? { path(environment: "SWIFT_VMM_LINUX_VMLINUX", default: debianVmlinux) }
@@ -51,7 +52,7 @@ enum RealKernel {
             #expect(header.preferredAddress == 0x100_0000)
             #expect(header.code32Start == 0x10_0000)
             #expect(header.bytes.count == 0x26C - 0x1F1)
-            #expect(header.kernelVersion?.hasPrefix("6.1.0-50-amd64 ") == true)
+            #expect(header.kernelVersion?.hasPrefix("6.1.0-") == true)
         }
     }
 
