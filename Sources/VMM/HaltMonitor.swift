@@ -48,6 +48,10 @@ final class HaltMonitor: @unchecked Sendable {
         timer = DispatchSource.makeTimerSource(queue: queue)
     }
 
+    deinit {
+        timer.cancel()
+    }
+
     func start() {
         timer.schedule(deadline: .now() + Self.sampleInterval, repeating: Self.sampleInterval)
         timer.setEventHandler { [weak self] in self?.tick() }

@@ -156,4 +156,28 @@ struct LinuxKernelBootTests {
         #expect(report.exits(port: 0x2FB) >= 1, "the decompressor set COM2's line control")
         #expect(report.exits(port: 0x3FB) == 0, "and left COM1 alone")
     }
+
+    @Test func badLinuxInputsAreNamed() throws {
+        let kernel = try DebianKernel.files.get()
+        // The kernel's cmdline_size is 2047: one byte more is refused before boot.
+        let long = Environment.run([Environment.vmmBinary, "run", "--kernel", kernel.bzImage, "--memory", "512M",
+                                    "--cmdline", String(repeating: "x", count: 2048)])
+        #expect(long.status == 2)
+        #expect(long.stderr.contains("command line is 2048 bytes; at most 2047 fit"), "\(long.stderr)")
+        // 100 MB of initrd cannot fit in 128 MiB beside the kernel's decompression area.
+        let initrd = FileManager.default.temporaryDirectory.appendingPathComponent("vmm-big-initrd-\(getpid())")
+        #expect(FileManager.default.createFile(atPath: initrd.path, contents: nil))
+        defer { try? FileManager.default.removeItem(at: initrd) }
+        let handle = try FileHandle(forWritingTo: initrd)
+        try handle.truncate(atOffset: 100 << 20)
+        try handle.close()
+        let big = Environment.run([Environment.vmmBinary, "run", "--kernel", kernel.vmlinux, "--memory", "128M",
+                                   "--initrd", initrd.path])
+        #expect(big.status == 2)
+        #expect(big.stderr.contains("initrd"), "\(big.stderr)")
+        let missing = Environment.run([Environment.vmmBinary, "run", "--kernel", kernel.vmlinux,
+                                       "--initrd", "/nonexistent/initrd.img"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("invalid --initrd: cannot read /nonexistent/initrd.img"), "\(missing.stderr)")
+    }
 }
