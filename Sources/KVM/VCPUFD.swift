@@ -92,6 +92,15 @@ public final class VCPUFD: @unchecked Sendable {
         }
     }
 
+    /// The coalesced MMIO ring KVM shares through this vCPU's mapping, or nil when
+    /// KVM has none (the ring is per VM: every vCPU maps the same page).
+    public func coalescedRing() -> CoalescedRing? {
+        let pageOffset = Int(vm.system.check(.coalescedMMIO))
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard pageOffset > 0, (pageOffset + 1) * pageSize <= runAreaSize else { return nil }
+        return CoalescedRing(page: runBytes + pageOffset * pageSize, pageSize: pageSize, owner: self)
+    }
+
     /// Sets or clears `immediate_exit`: while set, KVM_RUN returns EINTR at once
     /// instead of entering the guest. Safe to call from any thread.
     public func requestImmediateExit(_ value: Bool) {

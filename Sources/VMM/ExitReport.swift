@@ -33,6 +33,9 @@ public struct ExitReport: Codable, Sendable {
         public var mmioPages: [AddressCount]
         /// Accesses per MMIO address that hit no device.
         public var unassignedMMIO: [AddressCount]
+        /// Writes that reached a device through the coalesced ring instead of an
+        /// exit each, per 4 KiB page (MMIO) or port.
+        public var coalescedWrites: [AddressCount]
         /// KVM's own counters for this vCPU (KVM_GET_STATS_FD), including exits
         /// handled inside the kernel; empty when the kernel has no stats fd.
         public var kvm: [String: UInt64]
@@ -74,6 +77,7 @@ public struct ExitReport: Codable, Sendable {
                 },
                 mmioPages: stats.mmioPages.sorted().map { AddressCount(address: $0.address << 12, count: $0.count) },
                 unassignedMMIO: stats.unassignedMMIO.sorted().map { AddressCount(address: $0.address, count: $0.count) },
+                coalescedWrites: stats.coalescedWrites.sorted().map { AddressCount(address: $0.address, count: $0.count) },
                 kvm: index < kvm.count ? kvm[index] : [:])
         }
         totals = ExitReason.allCases.compactMap { reason in

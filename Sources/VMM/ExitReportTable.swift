@@ -35,6 +35,7 @@ extension ExitReport {
             ("Unassigned ports (read as all ones, writes dropped)", \.unassignedPorts),
             ("MMIO pages", \.mmioPages),
             ("Unassigned MMIO (read as all ones, writes dropped)", \.unassignedMMIO),
+            ("Coalesced writes (queued by KVM, no exit each; by page or port)", \.coalescedWrites),
         ]
         for (title, list) in addressLists {
             let entries = merge(vcpus.map { $0[keyPath: list] })

@@ -33,6 +33,12 @@ public struct MachineConfiguration: Sendable {
     public var initrdPath: String? = nil
     /// What a guest reset (i8042 0xFE, KVM reset event) does.
     public var onReset: ResetAction = .exit
+    /// virtio-blk disks, in order (the first is /dev/vda in Linux).
+    public var drives: [DriveConfiguration] = []
+    /// A virtio-rng device fed from the host kernel's random source.
+    public var rng = false
+    /// A virtio-console (hvc0) whose output goes to `serialOutput` as well.
+    public var virtioConsole = false
     public var kvmPath = "/dev/kvm"
 
     /// The most vCPUs a machine can have, whatever KVM allows (APIC IDs 0-253).
@@ -61,4 +67,35 @@ public enum ResetAction: String, Sendable, CaseIterable {
     case exit
     /// Build the machine again from its configuration and boot it afresh.
     case restart
+}
+
+/// One virtio-blk disk: a raw image file.
+public struct DriveConfiguration: Sendable, Equatable {
+    public var path: String
+    public var readOnly: Bool
+
+    public init(path: String, readOnly: Bool = false) {
+        self.path = path
+        self.readOnly = readOnly
+    }
+
+    /// Parses `--drive` values: `PATH` or `PATH,ro` (also `,rw`).
+    public static func parse(_ text: String) throws(VMMError) -> DriveConfiguration {
+        var parts = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let path = parts.removeFirst()
+        guard !path.isEmpty else {
+            throw .invalidConfiguration(option: "--drive", reason: "'\(text)' has no file path")
+        }
+        var drive = DriveConfiguration(path: path)
+        for option in parts {
+            switch option {
+            case "ro", "readonly": drive.readOnly = true
+            case "rw": drive.readOnly = false
+            default:
+                throw .invalidConfiguration(option: "--drive", reason: "unknown option '\(option)' in '\(text)' "
+                    + "(use PATH or PATH,ro)")
+            }
+        }
+        return drive
+    }
 }

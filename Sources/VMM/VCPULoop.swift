@@ -16,9 +16,11 @@ final class VCPULoop: @unchecked Sendable {
     let control: VCPUControl
     let memory: GuestMemory
     let strictIO: Bool
+    /// The coalesced MMIO/PIO ring, when the machine registered coalesced zones.
+    let coalesced: CoalescedRing?
 
     init(vcpu: VCPUFD, ports: IOBus, mmio: IOBus, statistics: VCPUStatistics, control: VCPUControl,
-         memory: GuestMemory, strictIO: Bool) {
+         memory: GuestMemory, strictIO: Bool, coalesced: CoalescedRing? = nil) {
         self.vcpu = vcpu
         self.ports = ports
         self.mmio = mmio
@@ -26,6 +28,7 @@ final class VCPULoop: @unchecked Sendable {
         self.control = control
         self.memory = memory
         self.strictIO = strictIO
+        self.coalesced = coalesced
     }
 
     /// Runs until the VM ends for this vCPU.
@@ -47,6 +50,8 @@ final class VCPULoop: @unchecked Sendable {
             }
             let exit = vcpu.runOnce()
             returnedAt = monotonicNanoseconds()
+            // Writes KVM held back happened before this exit: deliver them first.
+            if let ring = coalesced { replayCoalesced(ring) }
             let reason = Self.reason(of: exit)
             statistics.count(reason)
             pending = reason
@@ -167,6 +172,21 @@ final class VCPULoop: @unchecked Sendable {
             device.read(offset: offset, data: UnsafeMutableRawBufferPointer(start: access.data, count: length))
         }
         return nil
+    }
+
+    /// Delivers the writes queued in the coalesced ring to their devices, in order.
+    /// A device's request to end the VM from such a write is ignored: the guest did
+    /// not wait for it, and the exit being handled decides what happens next.
+    func replayCoalesced(_ ring: CoalescedRing) {
+        ring.drain { write in
+            if write.isPort {
+                statistics.coalescedWrites.increment(write.address)
+                if let (device, offset) = ports.find(write.address) { _ = device.write(offset: offset, data: write.data) }
+            } else {
+                statistics.coalescedWrites.increment(write.address & ~0xFFF)
+                if let (device, offset) = mmio.find(write.address) { _ = device.write(offset: offset, data: write.data) }
+            }
+        }
     }
 
     private func stop(for action: BusAction) -> StopReason? {

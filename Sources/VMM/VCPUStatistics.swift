@@ -27,6 +27,8 @@ public final class VCPUStatistics: @unchecked Sendable {
     public let mmioPages: AddressCounters
     /// Accesses per MMIO address that hit no device.
     public let unassignedMMIO: AddressCounters
+    /// Writes KVM queued in the coalesced ring (no exit each), per 4 KiB page (or port).
+    public let coalescedWrites: AddressCounters
 
     public init() throws(VMMError) {
         // calloc of large blocks maps zero pages lazily: only ports used cost memory.
@@ -52,6 +54,7 @@ public final class VCPUStatistics: @unchecked Sendable {
         }
         mmioPages = AddressCounters(capacity: 256)
         unassignedMMIO = AddressCounters(capacity: 256)
+        coalescedWrites = AddressCounters(capacity: 64)
     }
 
     deinit {

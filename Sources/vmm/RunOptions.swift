@@ -21,6 +21,18 @@ struct RunOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Number of vCPUs (application processors wait for INIT/SIPI).", valueName: "n"))
     var cpus: Int = 1
 
+    @Option(name: .customLong("drive"),
+            help: ArgumentHelp("A virtio-blk disk: a raw image file, ',ro' for read-only. Repeatable.",
+                               valueName: "path[,ro]"))
+    var drives: [String] = []
+
+    @Flag(help: "Add a virtio-rng device fed from the host's getrandom(2).")
+    var rng = false
+
+    @Option(help: ArgumentHelp("Add a virtio console (hvc0) with 'virtio'; 'serial' (default): only the 16550.",
+                               valueName: "kind"))
+    var console: String = "serial"
+
     @Option(name: .customLong("on-reset"),
             help: ArgumentHelp("What a guest reset (i8042 0xFE) does: exit (as Firecracker) or restart.",
                                valueName: "action"))
@@ -61,6 +73,9 @@ struct RunOptions: ParsableArguments {
         if flat != nil && kernel == nil {
             throw ValidationError("--flat needs --kernel FILE (the raw binary to load)")
         }
+        if !["serial", "virtio"].contains(console) {
+            throw ValidationError("--console must be serial or virtio, not '\(console)'")
+        }
         if ResetAction(rawValue: onReset) == nil {
             throw ValidationError("--on-reset must be exit or restart, not '\(onReset)'")
         }
@@ -83,6 +98,11 @@ struct RunOptions: ParsableArguments {
         configuration.vcpuCount = cpus
         configuration.initrdPath = initrd
         configuration.onReset = ResetAction(rawValue: onReset) ?? .exit
+        configuration.rng = rng
+        configuration.virtioConsole = console == "virtio"
+        configuration.drives = try drives.map { text in
+            do { return try DriveConfiguration.parse(text) } catch { throw ValidationError("\(error)") }
+        }
         configuration.strictIO = strictIO
         configuration.hugePages = !noHugePages
         if let kernel { configuration.kernel = .file(path: kernel) }

@@ -10,6 +10,7 @@
 #include <linux/kvm.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 
@@ -59,6 +60,10 @@ static const unsigned long CKVM_GET_MP_STATE = KVM_GET_MP_STATE;
 static const unsigned long CKVM_SET_MP_STATE = KVM_SET_MP_STATE;
 static const unsigned long CKVM_GET_IRQCHIP = KVM_GET_IRQCHIP;
 static const unsigned long CKVM_GET_PIT2 = KVM_GET_PIT2;
+static const unsigned long CKVM_IOEVENTFD = KVM_IOEVENTFD;
+static const uint32_t CKVM_IOEVENTFD_FLAG_DATAMATCH = KVM_IOEVENTFD_FLAG_DATAMATCH;
+static const uint32_t CKVM_IOEVENTFD_FLAG_PIO = KVM_IOEVENTFD_FLAG_PIO;
+static const uint32_t CKVM_IOEVENTFD_FLAG_DEASSIGN = KVM_IOEVENTFD_FLAG_DEASSIGN;
 
 // MARK: typed views of struct kvm_run's anonymous union members
 
@@ -154,6 +159,24 @@ static inline int ckvm_eventfd(void) {
     return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 }
 
+// MARK: epoll (struct epoll_event is packed, so it is handled here)
+
+/// Adds `fd` for input readiness; `token` comes back from ckvm_epoll_wait.
+static inline int ckvm_epoll_add(int epfd, int fd, uint64_t token) {
+    struct epoll_event event = { .events = EPOLLIN, .data = { .u64 = token } };
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
+}
+
+/// Waits up to `timeout_ms` (-1: forever) and stores the tokens of ready
+/// descriptors in `tokens`; returns their number, or -1 with errno set.
+static inline int ckvm_epoll_wait(int epfd, uint64_t *tokens, int capacity, int timeout_ms) {
+    struct epoll_event events[16];
+    int max = capacity < 16 ? capacity : 16;
+    int count = epoll_wait(epfd, events, max, timeout_ms);
+    for (int i = 0; i < count; i++) tokens[i] = events[i].data.u64;
+    return count;
+}
+
 // MARK: interrupt routing
 
 /// One GSI route to an interrupt controller pin (KVM_IRQ_ROUTING_IRQCHIP).
@@ -166,6 +189,29 @@ struct ckvm_irqchip_route {
 /// KVM_SET_GSI_ROUTING with `count` irqchip routes (the struct has a flexible
 /// array, so it is built here). Returns the ioctl's result (-1 with errno set).
 int ckvm_set_irqchip_routing(int vmfd, const struct ckvm_irqchip_route *routes, uint32_t count);
+
+// MARK: the coalesced MMIO ring
+
+/// Copies up to `capacity` pending entries out of the coalesced MMIO ring (the page
+/// KVM maps at KVM_COALESCED_MMIO_PAGE_OFFSET of a vCPU fd) into `out` and advances
+/// `first`. Returns the number copied. Only one thread may drain at a time.
+static inline uint32_t ckvm_coalesced_drain(void *page, size_t page_size, struct kvm_coalesced_mmio *out,
+                                           uint32_t capacity) {
+    struct kvm_coalesced_mmio_ring *ring = (struct kvm_coalesced_mmio_ring *)page;
+    uint32_t max = (uint32_t)((page_size - sizeof(struct kvm_coalesced_mmio_ring)) / sizeof(struct kvm_coalesced_mmio));
+    uint32_t count = 0;
+    uint32_t first = __atomic_load_n(&ring->first, __ATOMIC_RELAXED);
+    while (count < capacity && first != __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE)) {
+        if (first >= max) {  // a corrupt index: KVM never writes one, but never trust it
+            first = 0;
+            break;
+        }
+        out[count++] = ring->coalesced_mmio[first];
+        first = (first + 1) % max;
+    }
+    __atomic_store_n(&ring->first, first, __ATOMIC_RELEASE);
+    return count;
+}
 
 // MARK: kicking a vCPU thread out of KVM_RUN
 

@@ -1,0 +1,38 @@
+import CKVM
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An epoll instance watching descriptors for input, each known by a token.
+public final class Epoll: @unchecked Sendable {
+    public let descriptor: FileDescriptor
+
+    public init() throws(KVMError) {
+        let fd = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard fd >= 0 else { throw .ioctlFailed(operation: "epoll_create1", errno: Errno(rawValue: errno)) }
+        descriptor = FileDescriptor(rawValue: fd)
+    }
+
+    deinit {
+        try? descriptor.close()
+    }
+
+    /// Watches `fd` for input; `wait` reports it as `token`.
+    public func add(_ fd: Int32, token: UInt64) throws(KVMError) {
+        guard ckvm_epoll_add(descriptor.rawValue, fd, token) == 0 else {
+            throw .ioctlFailed(operation: "epoll_ctl(EPOLL_CTL_ADD)", errno: Errno(rawValue: errno))
+        }
+    }
+
+    /// Waits for input on any watched descriptor and writes the ready tokens into
+    /// `tokens` (at most 16); returns how many. `timeout` in ms, -1 for none.
+    public func wait(into tokens: UnsafeMutableBufferPointer<UInt64>, timeout: Int32 = -1) -> Int {
+        while true {
+            let count = ckvm_epoll_wait(descriptor.rawValue, tokens.baseAddress, Int32(tokens.count), timeout)
+            if count >= 0 { return Int(count) }
+            if errno != EINTR { return 0 }
+        }
+    }
+}
