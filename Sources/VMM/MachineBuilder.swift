@@ -16,6 +16,8 @@ struct BuiltMachine {
     let vcpus: [VCPUFD]
     let serial: SerialPort
     let keyboard: KeyboardController
+    /// The coalesced write ring, when coalesced zones were registered.
+    let coalesced: CoalescedRing?
     /// Eventfds registered with KVM_IRQFD, kept open as long as the machine.
     let interruptEvents: [EventFD]
 }
@@ -45,8 +47,9 @@ enum MachineBuilder {
                                      cpuCount: configuration.vcpuCount)
         let mmio = IOBusBuilder().freeze()
         let vcpus = try createVCPUs(configuration, system: system, vm: vm, plan: plan)
+        let coalesced = try registerCoalescedZones(system: system, vm: vm, vcpus: vcpus)
         return BuiltMachine(system: system, vm: vm, memory: memory, plan: plan, ports: ports, mmio: mmio,
-                            vcpus: vcpus, serial: serial, keyboard: keyboard,
+                            vcpus: vcpus, serial: serial, keyboard: keyboard, coalesced: coalesced,
                             interruptEvents: [serialIRQ.event, keyboardIRQ.event, mouseIRQ.event])
     }
 
@@ -163,6 +166,23 @@ enum MachineBuilder {
         let options = LoadOptions(commandLine: configuration.commandLine, flat: image.flat, imageName: image.name,
                                   initrd: image.initrd)
         do { return try ImageLoader.load(image.bytes, into: memory, options: options) } catch { throw .loader(error) }
+    }
+
+    /// Write-only legacy ports whose writes may wait for the next exit, as QEMU
+    /// does for the RTC: the CMOS index (0x70, always followed by an exiting read
+    /// of 0x71, before which the ring is replayed) and the POST code port (0x80).
+    static let coalescedPorts: [(port: UInt64, size: UInt32)] = [(0x70, 1), (0x80, 1)]
+
+    /// Registers the coalesced zones KVM supports; returns the ring to replay, or
+    /// nil (every write then exits as usual).
+    static func registerCoalescedZones(system: KVMSystem, vm: VMFD, vcpus: [VCPUFD]) throws(VMMError)
+        -> CoalescedRing?
+    {
+        guard system.check(.coalescedPIO) > 0, let ring = vcpus.first?.coalescedRing() else { return nil }
+        do {
+            for zone in coalescedPorts { try vm.registerCoalesced(space: .port, address: zone.port, size: zone.size) }
+        } catch { throw .kvm(error) }
+        return ring
     }
 
     /// An eventfd registered with KVM_IRQFD for `gsi`: a device raises its interrupt

@@ -54,7 +54,8 @@ public final class VirtualMachine: @unchecked Sendable {
             let control = VCPUControl()
             let stats = try VCPUStatistics()
             loops.append(VCPULoop(vcpu: vcpu, ports: machine.ports, mmio: machine.mmio, statistics: stats,
-                                  control: control, memory: machine.memory, strictIO: configuration.strictIO))
+                                  control: control, memory: machine.memory, strictIO: configuration.strictIO,
+                                  coalesced: machine.coalesced))
             controls.append(control)
             statistics.append(stats)
         }
@@ -137,6 +138,8 @@ public final class VirtualMachine: @unchecked Sendable {
             return threads
         }
         for thread in joined { thread.join() }
+        // Writes still in the coalesced ring reach their devices before the report.
+        if let ring = machine.coalesced, let loop = loops.first { loop.replayCoalesced(ring) }
         return firstStop.withLock { $0 } ?? .stopRequested
     }
 
