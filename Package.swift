@@ -28,6 +28,8 @@ let package = Package(
         .target(name: "Loader", dependencies: ["Memory"], exclude: ["README.md"]),
         // Legacy devices as pure register-level state machines. No KVM.
         .target(name: "Devices", dependencies: [.product(name: "DequeModule", package: "swift-collections")]),
+        // Virtio: split virtqueues, the virtio-mmio transport, blk/rng/console back ends. No KVM.
+        .target(name: "Virtio", dependencies: ["Memory", "Devices"]),
         // Firmware tables (MP table) as plain bytes. No KVM, no guest memory.
         .target(name: "Firmware", exclude: ["README.md"]),
         // The machine: builder, I/O bus, vCPU threads, exit loop, statistics.
@@ -52,6 +54,7 @@ let package = Package(
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Memory"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices"]),
         .testTarget(name: "FirmwareTests", dependencies: ["Firmware"]),
+        .testTarget(name: "VirtioTests", dependencies: ["Virtio", "Memory", "Devices"]),
         .testTarget(name: "VMMTests", dependencies: ["VMM", "vmm"]),
         .testTarget(name: "IntegrationTests", dependencies: ["VMM", "KVM", "Loader", "vmm"]),
     ],

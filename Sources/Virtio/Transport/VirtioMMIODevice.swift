@@ -1,0 +1,81 @@
+import Devices
+import Memory
+import Synchronization
+
+/// A virtio device on an MMIO bus: a `VirtioMMIOTransport` behind a mutex.
+///
+/// vCPU threads reach it through `read`/`write`; the VMM's I/O thread calls
+/// `processQueue(_:)` when a queue's ioeventfd fires. Both take the same lock, so
+/// a device back end never runs twice at once. The window is 4 KiB; QueueNotify
+/// sits at `notifyOffset` for the VMM to attach ioeventfds to.
+public final class VirtioMMIODevice: BusDevice {
+    /// Bytes of MMIO space the device occupies.
+    public static let windowSize: UInt64 = 0x1000
+    /// Offset of QueueNotify inside the window.
+    public static let notifyOffset: UInt64 = VirtioMMIORegister.queueNotify
+
+    private let transport: Mutex<VirtioMMIOTransport>
+    private let hooks = Mutex<Hooks>(Hooks())
+    /// How many queues the device has (one ioeventfd each).
+    public let queueCount: Int
+
+    private struct Hooks {
+        var onActivate: (@Sendable () -> Void)?
+        var onReset: (@Sendable () -> Void)?
+    }
+
+    /// Wraps `device`, whose queues live in `memory`; interrupts go to `interrupt`
+    /// and driver errors to `log` (rate-limited).
+    public init(
+        device: any VirtioDevice, memory: GuestMemory, interrupt: any InterruptLine,
+        log: @escaping @Sendable (String) -> Void
+    ) {
+        transport = Mutex(VirtioMMIOTransport(device: device, memory: memory, interrupt: interrupt, log: log))
+        queueCount = device.queueCount
+        device.setWakeUp { [weak self] queue in self?.processQueue(queue) }
+    }
+
+    /// Called (outside the lock) when the driver sets DRIVER_OK.
+    public var onActivate: (@Sendable () -> Void)? {
+        get { hooks.withLock { $0.onActivate } }
+        set { hooks.withLock { $0.onActivate = newValue } }
+    }
+
+    /// Called (outside the lock) when the driver resets the device.
+    public var onReset: (@Sendable () -> Void)? {
+        get { hooks.withLock { $0.onReset } }
+        set { hooks.withLock { $0.onReset = newValue } }
+    }
+
+    /// The Status register, for diagnostics.
+    public var status: UInt32 { transport.withLock { $0.status } }
+
+    public func read(offset: UInt64, data: UnsafeMutableRawBufferPointer) {
+        let width = data.count
+        let value = transport.withLock { $0.read(offset: offset, width: width) }
+        data.storeLittleEndian(value)
+    }
+
+    public func write(offset: UInt64, data: UnsafeRawBufferPointer) -> BusAction {
+        let value = data.littleEndianValue
+        let width = data.count
+        let event = transport.withLock { $0.write(offset: offset, value: value, width: width) }
+        switch event {
+        case .activated: hooks.withLock { $0.onActivate }?()
+        case .reset: hooks.withLock { $0.onReset }?()
+        case .none: break
+        }
+        return .none
+    }
+
+    /// Serves queue `index` (its ioeventfd fired). Does nothing unless the driver
+    /// set DRIVER_OK and the queue is ready. Safe from any thread.
+    public func processQueue(_ index: Int) {
+        transport.withLock { $0.processQueue(index, fromRegister: false) }
+    }
+
+    /// Tells the driver the configuration space changed.
+    public func configChanged() {
+        transport.withLock { $0.configChanged() }
+    }
+}

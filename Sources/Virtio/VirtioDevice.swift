@@ -1,0 +1,46 @@
+import Memory
+
+/// A virtio device back end, independent of the transport.
+///
+/// A device never sees MMIO: the transport negotiates features, owns the queues
+/// and calls `process(queue:index:memory:)` when the driver notifies a queue. The
+/// transport serialises every call into a device under its own lock, so methods
+/// here are never called concurrently with each other (but `Sendable` devices may
+/// be touched from other threads by their owners, e.g. console input).
+public protocol VirtioDevice: AnyObject, Sendable {
+    /// The virtio device ID (2 block, 3 console, 4 entropy).
+    var deviceID: UInt32 { get }
+    /// The device-specific feature bits offered (bits 0-23 and 50-63; others are dropped).
+    var features: UInt64 { get }
+    /// How many virtqueues the device has.
+    var queueCount: Int { get }
+    /// QueueNumMax for every queue (a power of two, at most 32768).
+    var maxQueueSize: UInt16 { get }
+    /// Bumped whenever the device changes its configuration space.
+    var configGeneration: UInt32 { get }
+
+    /// Byte `offset` of the configuration space (0 beyond its end).
+    func readConfig(at offset: Int) -> UInt8
+    /// A driver write to byte `offset` of the configuration space.
+    func writeConfig(at offset: Int, value: UInt8)
+
+    /// The driver set DRIVER_OK having accepted `features` (transport bits included).
+    func activate(features: UInt64)
+    /// The driver reset the device (status 0), or the transport reset it.
+    func reset()
+
+    /// Serves queue `index`: pops chains, does the work, adds used entries.
+    /// Returns whether the driver should be interrupted (ask `queue.needsInterrupt()`).
+    /// Throws only when the ring itself is broken; the transport then sets NEEDS_RESET.
+    func process(queue: inout Virtqueue, index: Int, memory: GuestMemory) throws(VirtioError) -> Bool
+
+    /// Gives the device a way to have queue `index` processed without a driver
+    /// notification (e.g. host input arrived). Called once by the transport.
+    func setWakeUp(_ wakeUp: @escaping @Sendable (_ queue: Int) -> Void)
+}
+
+extension VirtioDevice {
+    public var configGeneration: UInt32 { 0 }
+    public func writeConfig(at offset: Int, value: UInt8) {}
+    public func setWakeUp(_ wakeUp: @escaping @Sendable (_ queue: Int) -> Void) {}
+}
