@@ -3,7 +3,7 @@
 
   checksum.py make FILE SECTORS
       Writes FILE: SECTORS 512-byte sectors whose 32-bit little-endian word at
-      byte offset a is (a * 0x9E3779B1) mod 2^32.
+      byte offset a is mix(a) (see below: a multiply-xorshift of a).
   checksum.py sum FILE [--after-rw] [--sectors N]
       Prints the line virtio.elf prints for that disk:
       "virtio-blk: checksum 0x%08x over N sectors".
@@ -23,6 +23,13 @@ TEST_SECTOR, TEST_SECTORS = 8, 8
 PATTERN_XOR = 0x76697274
 
 
+def mix(a):
+    x = (a * 0x9E3779B1) & 0xFFFFFFFF
+    x ^= x >> 15
+    x = (x * 0x85EBCA77) & 0xFFFFFFFF
+    return x ^ (x >> 13)
+
+
 def fnv1a_words(data):
     h = 0x811C9DC5
     for (w,) in struct.iter_unpack("<I", data):
@@ -34,7 +41,7 @@ def main(argv):
     if len(argv) == 4 and argv[1] == "make":
         sectors = int(argv[3], 0)
         with open(argv[2], "wb") as f:
-            f.write(b"".join(struct.pack("<I", (a * 0x9E3779B1) & 0xFFFFFFFF)
+            f.write(b"".join(struct.pack("<I", mix(a))
                              for a in range(0, sectors * SECTOR, 4)))
         return 0
     if len(argv) >= 3 and argv[1] == "sum":
