@@ -36,7 +36,7 @@ let package = Package(
         .target(
             name: "VMM",
             dependencies: [
-                "KVM", "Memory", "Loader", "Devices", "Firmware",
+                "KVM", "Memory", "Loader", "Devices", "Firmware", "Virtio",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "SystemPackage", package: "swift-system"),

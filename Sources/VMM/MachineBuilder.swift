@@ -2,8 +2,10 @@ import Devices
 import Firmware
 import KVM
 import Loader
+import Logging
 import Memory
 import SystemPackage
+import Virtio
 
 /// The pieces of a built, not yet running, machine.
 struct BuiltMachine {
@@ -18,6 +20,10 @@ struct BuiltMachine {
     let keyboard: KeyboardController
     /// The coalesced write ring, when coalesced zones were registered.
     let coalesced: CoalescedRing?
+    /// virtio-mmio devices and the thread that serves their queues.
+    let virtio: [VirtioMMIODevice]
+    let virtioConsole: VirtioConsole?
+    let ioThread: IOThread
     /// Eventfds registered with KVM_IRQFD, kept open as long as the machine.
     let interruptEvents: [EventFD]
 }
@@ -36,8 +42,23 @@ enum MachineBuilder {
         try configuration.validate(maximumVCPUs: system.maximumVCPUs)
         let vm = try createVM(system)
         let memory = try allocateMemory(configuration, vm: vm)
+        let devices = try createVirtioDevices(configuration)
+        var configuration = configuration
+        if !devices.isEmpty, ImageLoader.detect(image.bytes, flat: image.flat != nil) != .flat {
+            configuration.commandLine = announce(devices.count, on: configuration.commandLine)
+        }
         let plan = try loadKernel(image, configuration, memory: memory)
         try writeMPTable(configuration, memory: memory, plan: plan)
+        let ioThread = try IOThread()
+        var mmioBus = IOBusBuilder()
+        var virtio: [VirtioMMIODevice] = []
+        var events: [EventFD] = []
+        for (index, device) in devices.enumerated() {
+            let (transport, deviceEvents) = try attachVirtio(device.device, name: device.name, index: index, vm: vm,
+                                                             memory: memory, bus: &mmioBus, ioThread: ioThread)
+            virtio.append(transport)
+            events += deviceEvents
+        }
         let serialIRQ = try interruptLine(vm: vm, gsi: PCInterrupts.com1)
         let keyboardIRQ = try interruptLine(vm: vm, gsi: PCInterrupts.keyboard)
         let mouseIRQ = try interruptLine(vm: vm, gsi: PCInterrupts.mouse)
@@ -45,12 +66,14 @@ enum MachineBuilder {
         let keyboard = KeyboardController(keyboardInterrupt: keyboardIRQ, auxInterrupt: mouseIRQ)
         let ports = try buildPortBus(serial: serial, keyboard: keyboard, memory: memory,
                                      cpuCount: configuration.vcpuCount)
-        let mmio = IOBusBuilder().freeze()
+        let mmio = mmioBus.freeze()
         let vcpus = try createVCPUs(configuration, system: system, vm: vm, plan: plan)
         let coalesced = try registerCoalescedZones(system: system, vm: vm, vcpus: vcpus)
         return BuiltMachine(system: system, vm: vm, memory: memory, plan: plan, ports: ports, mmio: mmio,
-                            vcpus: vcpus, serial: serial, keyboard: keyboard, coalesced: coalesced,
-                            interruptEvents: [serialIRQ.event, keyboardIRQ.event, mouseIRQ.event])
+                            vcpus: vcpus, serial: serial, keyboard: keyboard, coalesced: coalesced, virtio: virtio,
+                            virtioConsole: devices.lazy.compactMap { $0.device as? VirtioConsole }.first,
+                            ioThread: ioThread,
+                            interruptEvents: [serialIRQ.event, keyboardIRQ.event, mouseIRQ.event] + events)
     }
 
     /// The MP table (Intel MP spec 1.4) in the BIOS area at 0xF0000, where a guest's
@@ -166,6 +189,67 @@ enum MachineBuilder {
         let options = LoadOptions(commandLine: configuration.commandLine, flat: image.flat, imageName: image.name,
                                   initrd: image.initrd)
         do { return try ImageLoader.load(image.bytes, into: memory, options: options) } catch { throw .loader(error) }
+    }
+
+    /// The virtio devices the configuration asks for, in slot order: disks, rng, console.
+    static func createVirtioDevices(_ configuration: MachineConfiguration) throws(VMMError)
+        -> [(name: String, device: any VirtioDevice)]
+    {
+        var devices: [(name: String, device: any VirtioDevice)] = []
+        for (index, drive) in configuration.drives.enumerated() {
+            do {
+                let block = try VirtioBlock(path: drive.path, readOnly: drive.readOnly, serial: "swiftvmm-disk\(index)")
+                devices.append(("virtio-blk", block))
+            } catch {
+                throw .invalidConfiguration(option: "--drive", reason: "\(drive.path): \(error)")
+            }
+        }
+        if configuration.rng { devices.append(("virtio-rng", VirtioRNG())) }
+        if configuration.virtioConsole {
+            devices.append(("virtio-console", VirtioConsole(output: configuration.serialOutput)))
+        }
+        guard devices.count <= VirtioLayout.capacity else {
+            throw .invalidConfiguration(option: "--drive", reason: "\(devices.count) virtio devices; at most "
+                + "\(VirtioLayout.capacity) fit (one interrupt line each)")
+        }
+        return devices
+    }
+
+    /// The command line with one `virtio_mmio.device=` entry per device appended.
+    static func announce(_ count: Int, on commandLine: String) -> String {
+        let entries = (0..<count).compactMap { VirtioLayout.slot($0) }
+            .map { VirtioLayout.kernelParameter(base: $0.base, gsi: $0.gsi) }
+        return ([commandLine] + entries).filter { !$0.isEmpty }.joined(separator: " ")
+    }
+
+    /// Puts a virtio device on the MMIO bus at its slot: its interrupt through an
+    /// irqfd, and one ioeventfd per queue on QueueNotify (matching the queue index),
+    /// served on the I/O thread, so a notification costs the guest no exit.
+    static func attachVirtio(_ device: any VirtioDevice, name: String, index: Int, vm: VMFD, memory: GuestMemory,
+                             bus: inout IOBusBuilder, ioThread: IOThread) throws(VMMError)
+        -> (VirtioMMIODevice, [EventFD])
+    {
+        guard let slot = VirtioLayout.slot(index) else {
+            throw .invalidConfiguration(option: "--drive", reason: "no room for virtio device \(index)")
+        }
+        let line = try interruptLine(vm: vm, gsi: slot.gsi)
+        let logger = Logger(label: "swift-vmm.virtio")
+        let label = "\(name) at 0x\(String(slot.base, radix: 16))"
+        let transport = VirtioMMIODevice(device: device, memory: memory, interrupt: line,
+                                         log: { message in logger.warning("\(label): \(message)") })
+        try bus.insert(transport, name: name, base: slot.base, size: VirtioLayout.windowSize)
+        var events = [line.event]
+        for queue in 0..<transport.queueCount {
+            let event: EventFD
+            do {
+                event = try EventFD()
+                try vm.registerIOEventFD(event, space: .mmio, address: slot.base + VirtioMMIODevice.notifyOffset,
+                                         length: 4, value: UInt64(queue))
+            } catch { throw .kvm(error) }
+            try ioThread.watch(event) { transport.processQueue(queue) }
+            events.append(event)
+        }
+        return (transport, events)
     }
 
     /// Write-only legacy ports whose writes may wait for the next exit, as QEMU

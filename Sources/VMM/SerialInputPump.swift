@@ -24,7 +24,8 @@ public enum SerialInput: Sendable, Equatable {
     }
 }
 
-/// Copies bytes from a descriptor into the UART's receive FIFO.
+/// Copies bytes from a descriptor into a console: the UART's receive FIFO, or the
+/// virtio console's receive queue.
 ///
 /// Runs on its own thread, never a vCPU's. When the FIFO is full it waits for the
 /// guest to read, so nothing typed or piped is lost; each byte queued raises the
@@ -32,14 +33,15 @@ public enum SerialInput: Sendable, Equatable {
 /// ends the pump, not the VM.
 final class SerialInputPump: @unchecked Sendable {
     private let source: Int32
-    private let serial: SerialPort
+    /// Offers bytes to the console device; returns how many it took.
+    private let accept: @Sendable (ArraySlice<UInt8>) -> Int
     private let stopEvent: EventFD
     private var thread = pthread_t()
     private var running = false
 
-    init(source: Int32, serial: SerialPort) throws(VMMError) {
+    init(source: Int32, accept: @escaping @Sendable (ArraySlice<UInt8>) -> Int) throws(VMMError) {
         self.source = source
-        self.serial = serial
+        self.accept = accept
         do { stopEvent = try EventFD() } catch { throw .kvm(error) }
     }
 
@@ -74,7 +76,7 @@ final class SerialInputPump: @unchecked Sendable {
             guard count > 0 else { return }  // end of input, or an error: stop reading
             var pending = buffer[0..<count]
             while !pending.isEmpty {
-                let taken = serial.accept(pending)
+                let taken = accept(pending)
                 pending = pending.dropFirst(taken)
                 // FIFO full: give the guest a moment to read, unless we are stopping.
                 if taken == 0 && !sleepUnlessStopped(milliseconds: 2) { return }

@@ -88,8 +88,16 @@ public final class VirtualMachine: @unchecked Sendable {
                                   kick: { [weak self] index in self?.kick(index) },
                                   stop: { [weak self] reason in self?.requestStop(reason) })
         haltMonitor.withLock { $0 = monitor }
+        if !machine.ioThread.isEmpty { try machine.ioThread.start() }
         if case .descriptor(let fd) = configuration.serialInput {
-            let pump = try SerialInputPump(source: fd, serial: machine.serial)
+            let accept: @Sendable (ArraySlice<UInt8>) -> Int
+            if let console = machine.virtioConsole {
+                accept = { bytes in console.receive(Array(bytes)) }
+            } else {
+                let serial = machine.serial
+                accept = { bytes in serial.accept(bytes) }
+            }
+            let pump = try SerialInputPump(source: fd, accept: accept)
             try pump.start()
             inputPump.withLock { $0 = pump }
         }
@@ -133,6 +141,7 @@ public final class VirtualMachine: @unchecked Sendable {
         }
         haltMonitor.withLock { $0?.cancel() }
         inputPump.withLock { $0?.stop() }
+        machine.ioThread.stop()
         let joined = threads.withLock { threads in
             defer { threads.removeAll() }
             return threads

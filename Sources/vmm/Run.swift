@@ -11,6 +11,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let configuration = try options.machineConfiguration()
+        options.bootstrapLogging()
         let session = RunSession(options: options, showStats: options.stats || options.kernel == nil)
         throw ExitCode(session.run(configuration))
     }

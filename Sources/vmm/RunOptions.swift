@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import Loader
 import Memory
 import VMM
@@ -117,6 +118,17 @@ struct RunOptions: ParsableArguments {
             configuration.flat = FlatImageOptions(address: GuestAddress(address), mode: cpuMode)
         }
         return configuration
+    }
+
+    /// Sends swift-log messages (device warnings such as a virtio driver's protocol
+    /// errors) to standard error at `--log-level`.
+    func bootstrapLogging() {
+        let level = Logger.Level(rawValue: logLevel) ?? .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
     }
 
     /// Parses "0x7c00", "0X7C00" or "31744".
