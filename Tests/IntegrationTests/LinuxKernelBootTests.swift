@@ -95,6 +95,7 @@ struct LinuxKernelBootTests {
             configuration.commandLine = commandLine
         }, timeout: 120) { output in
             output.contains("Linux version ") && output.contains("Command line: \(commandLine)\n")
+                && output.contains("printk: bootconsole")
         }
         let found = boot.found
         #expect(found, "\(kernel.package) vmlinux did not print its banner and command line:\n\(boot.tail)")
