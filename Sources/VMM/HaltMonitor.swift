@@ -75,7 +75,9 @@ final class HaltMonitor: @unchecked Sendable {
                 expected: VCPUControl.Request.run.rawValue, desired: VCPUControl.Request.inspect.rawValue,
                 ordering: .acquiringAndReleasing)
             guard exchanged else {
-                // Paused or stopping: the VM is not stuck on its own.
+                // Paused or stopping: the VM is not stuck on its own. The vCPUs
+                // already asked are still kicked, so their request clears at once.
+                for index in asked { kick(index) }
                 asked.removeAll()
                 lastInspection = now
                 return

@@ -168,14 +168,17 @@ public final class VirtualMachine: @unchecked Sendable {
     public func pause() throws(VMMError) {
         guard started.load(ordering: .acquiring) else { throw .invalidState(operation: "pause", state: "not started") }
         var asked: [VCPUControl] = []
-        for control in controls where control.currentState == .running {
+        for (index, control) in controls.enumerated() where control.currentState == .running {
             while true {
                 let (exchanged, found) = control.request.compareExchange(
                     expected: VCPUControl.Request.run.rawValue, desired: VCPUControl.Request.pause.rawValue,
                     ordering: .acquiringAndReleasing)
                 if exchanged { asked.append(control) }
-                // An inspection by the halt monitor ends within one exit; then ask again.
-                guard !exchanged, found == VCPUControl.Request.inspect.rawValue else { break }
+                // An inspection by the halt monitor ends at the vCPU's next exit:
+                // kick it (it may be halted in the guest) and ask again.
+                guard !exchanged, found == VCPUControl.Request.inspect.rawValue,
+                      control.currentState == .running else { break }
+                kick(index)
                 usleep(100)
             }
         }

@@ -63,4 +63,27 @@ import VMM
             #expect(error.description.contains("KVM_GET_API_VERSION failed"))
         }
     }
+
+    /// A guest idling in HLT with interrupts on (serial_rx waiting for input that
+    /// never comes) is inspected by the halt monitor now and then; pausing it must
+    /// still return promptly, and the VM must not be ended as halted.
+    @Test(requiresKVM) func pauseWhileTheGuestIdlesInHLT() throws {
+        let path = try Environment.guest("serial_rx.elf")
+        let machine = try VirtualMachine(configuration: {
+            var configuration = MachineConfiguration()
+            configuration.memorySize = 16 << 20
+            configuration.kernel = .file(path: path)
+            configuration.serialOutput = CapturedSerialOutput()
+            return configuration
+        }())
+        try machine.start()
+        for _ in 0..<5 {
+            Thread.sleep(forTimeInterval: 0.1)
+            try machine.pause()
+            #expect(machine.vcpuStates == [.paused])
+            machine.resume()
+        }
+        machine.requestStop(.stopRequested)
+        #expect(machine.wait(timeout: 10) == .stopRequested)
+    }
 }
