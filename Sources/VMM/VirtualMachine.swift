@@ -62,15 +62,15 @@ public final class VirtualMachine: @unchecked Sendable {
         self.loops = loops
         self.controls = controls
         self.statistics = statistics
-        let kvmStatistics = machine.vcpus.map { vcpu in
-            machine.system.check(.binaryStatsFD) > 0 ? try? vcpu.statistics() : nil
-        }
-        self.kvmStatistics = kvmStatistics
+        self.kvmStatistics = Self.openStatistics(machine)
         // The monitor's own readers: the report's are read on other threads.
-        let monitorStatistics = machine.vcpus.map { vcpu in
-            machine.system.check(.binaryStatsFD) > 0 ? try? vcpu.statistics() : nil
-        }
-        self.monitorStatistics = monitorStatistics
+        self.monitorStatistics = Self.openStatistics(machine)
+    }
+
+    /// One reader of KVM's per-vCPU statistics per vCPU (nil where the kernel has none).
+    private static func openStatistics(_ machine: BuiltMachine) -> [KVMStatistics?] {
+        let available = machine.system.check(.binaryStatsFD) > 0
+        return machine.vcpus.map { vcpu in available ? try? vcpu.statistics() : nil }
     }
 
     /// The devices on the port I/O bus: (name, base, size).
