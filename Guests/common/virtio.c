@@ -254,3 +254,77 @@ int words_equal(const void *a, const void *b, uint32_t n)
             return 0;
     return 1;
 }
+
+/* --- virtio_mmio.device= entries ---------------------------------------- */
+
+/* A number as Linux's memparse()/simple_strtoul(…, 0) read it: 0x… hex, else
+ * decimal (a leading 0 is decimal here: no octal). */
+static const char *parse_number(const char *s, uint64_t *out)
+{
+    uint64_t value = 0;
+    int digits = 0;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        s += 2;
+        for (;; s++, digits++) {
+            char c = *s;
+            uint32_t d;
+            if (c >= '0' && c <= '9')
+                d = (uint32_t)(c - '0');
+            else if (c >= 'a' && c <= 'f')
+                d = (uint32_t)(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F')
+                d = (uint32_t)(c - 'A' + 10);
+            else
+                break;
+            if (value >> 60)
+                return 0;
+            value = (value << 4) | d;
+        }
+    } else {
+        for (; *s >= '0' && *s <= '9'; s++, digits++) {
+            if (value > 0xffffffffffffull)
+                return 0;
+            value = value * 10 + (uint64_t)(*s - '0');
+        }
+    }
+    if (digits == 0)
+        return 0;
+    *out = value;
+    return s;
+}
+
+int virtio_parse_device(const char *s, uint64_t *size, uint64_t *base, uint64_t *irq)
+{
+    s = parse_number(s, size);
+    if (!s)
+        return -1;
+    if (*s == 'K' || *s == 'k') {
+        *size <<= 10;
+        s++;
+    } else if (*s == 'M' || *s == 'm') {
+        *size <<= 20;
+        s++;
+    } else if (*s == 'G' || *s == 'g') {
+        *size <<= 30;
+        s++;
+    }
+    if (*s++ != '@')
+        return -1;
+    s = parse_number(s, base);
+    if (!s || *s++ != ':')
+        return -1;
+    s = parse_number(s, irq);
+    if (!s)
+        return -1;
+    if (*s == ':') {            /* optional platform device id */
+        uint64_t id;
+        s = parse_number(s + 1, &id);
+        if (!s)
+            return -1;
+    }
+    if (*s != '\0' && *s != ' ')
+        return -1;
+    if (*size < 0x100 || *base > 0xffffffffull - 0xfff || *irq > 0xffffffffull)
+        return -1;
+    return 0;
+}

@@ -168,6 +168,11 @@ static inline int virtio_has(const struct virtio_dev *dev, unsigned bit)
 
 /* Reads the magic, version and device ID at `base`. Returns 1 when a virtio-mmio
  * window with a device (ID != 0) is there, filling dev; 0 otherwise. */
+/* Parses the value of a `virtio_mmio.device=` entry, Linux's
+ * "<size>[KMG]@<base>:<irq>[:<id>]" (numbers 0x-hex or decimal), up to a space or
+ * the end. Returns 0 when well formed and the window fits below 4 GiB. */
+int virtio_parse_device(const char *s, uint64_t *size, uint64_t *base, uint64_t *irq);
+
 int virtio_probe(struct virtio_dev *dev, uint32_t base, uint32_t irq);
 
 /* Reset, ACKNOWLEDGE, DRIVER, read the 64 offered feature bits, accept

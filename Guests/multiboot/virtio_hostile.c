@@ -58,35 +58,6 @@ static void put_hex(uint32_t value)
 
 /* --- command line ------------------------------------------------------------ */
 
-/* Parses a 0x-hex or decimal number; returns the character after it, or 0. */
-static const char *parse_number(const char *s, uint32_t *out)
-{
-    uint32_t value = 0;
-    int digits = 0;
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-        for (s += 2;; s++, digits++) {
-            char c = *s;
-            uint32_t d;
-            if (c >= '0' && c <= '9')
-                d = (uint32_t)(c - '0');
-            else if (c >= 'a' && c <= 'f')
-                d = (uint32_t)(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F')
-                d = (uint32_t)(c - 'A' + 10);
-            else
-                break;
-            value = (value << 4) | d;
-        }
-    } else {
-        for (; *s >= '0' && *s <= '9'; s++, digits++)
-            value = value * 10 + (uint32_t)(*s - '0');
-    }
-    if (digits == 0)
-        return 0;
-    *out = value;
-    return s;
-}
-
 /* Probes every `virtio_mmio.device=...@<base>:...` window and keeps the first
  * virtio-blk device. */
 static int find_blk(const char *cmdline)
@@ -99,17 +70,11 @@ static int find_blk(const char *cmdline)
         while (key[k] && p[k] == key[k])
             k++;
         if (!key[k]) {
-            const char *v = p + k;
-            while (*v && *v != ' ' && *v != '@')
-                v++;
-            uint32_t base, irq = 0;
-            if (*v == '@' && (v = parse_number(v + 1, &base)) != 0) {
-                if (*v == ':')
-                    parse_number(v + 1, &irq);
-                if (virtio_probe(&dev, base, irq) && dev.version == 2 &&
-                    dev.device_id == VIRTIO_ID_BLOCK)
-                    return 1;
-            }
+            uint64_t size, base, irq;
+            if (virtio_parse_device(p + k, &size, &base, &irq) == 0 &&
+                virtio_probe(&dev, (uint32_t)base, (uint32_t)irq) && dev.version == 2 &&
+                dev.device_id == VIRTIO_ID_BLOCK)
+                return 1;
         }
         while (*p && *p != ' ')
             p++;
