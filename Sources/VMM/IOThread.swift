@@ -9,16 +9,14 @@ import Glibc
 /// vCPU thread, so a slow disk never stalls the guest's CPUs.
 final class IOThread: @unchecked Sendable {
     private let epoll: Epoll
-    private let stopEvent: EventFD
+    private let thread: ServiceThread
     private var handlers: [(event: EventFD, handle: @Sendable () -> Void)] = []
-    private var thread = pthread_t()
-    private var running = false
 
     init() throws(VMMError) {
+        thread = try ServiceThread(name: "I/O thread")
         do {
             epoll = try Epoll()
-            stopEvent = try EventFD()
-            try epoll.add(stopEvent.descriptor.rawValue, token: UInt64.max)
+            try epoll.add(thread.stopEvent.descriptor.rawValue, token: UInt64.max)
         } catch { throw .kvm(error) }
     }
 
@@ -31,25 +29,12 @@ final class IOThread: @unchecked Sendable {
     var isEmpty: Bool { handlers.isEmpty }
 
     func start() throws(VMMError) {
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let result = pthread_create(&thread, nil, { argument in
-            guard let argument else { return nil }
-            Unmanaged<IOThread>.fromOpaque(argument).takeRetainedValue().loop()
-            return nil
-        }, context)
-        guard result == 0 else {
-            Unmanaged<IOThread>.fromOpaque(context).release()
-            throw .threadSetup("I/O thread: pthread_create failed with errno \(result)")
-        }
-        running = true
+        try thread.start { [self] in loop() }
     }
 
     /// Ends the thread after the handler in progress and waits for it.
     func stop() {
-        guard running else { return }
-        running = false
-        stopEvent.signal()
-        pthread_join(thread, nil)
+        thread.stop()
     }
 
     private func loop() {

@@ -35,36 +35,22 @@ final class SerialInputPump: @unchecked Sendable {
     private let source: Int32
     /// Offers bytes to the console device; returns how many it took.
     private let accept: @Sendable (ArraySlice<UInt8>) -> Int
-    private let stopEvent: EventFD
-    private var thread = pthread_t()
-    private var running = false
+    private let thread: ServiceThread
+    private var stopEvent: EventFD { thread.stopEvent }
 
     init(source: Int32, accept: @escaping @Sendable (ArraySlice<UInt8>) -> Int) throws(VMMError) {
         self.source = source
         self.accept = accept
-        do { stopEvent = try EventFD() } catch { throw .kvm(error) }
+        thread = try ServiceThread(name: "serial input thread")
     }
 
     func start() throws(VMMError) {
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let result = pthread_create(&thread, nil, { argument in
-            guard let argument else { return nil }
-            Unmanaged<SerialInputPump>.fromOpaque(argument).takeRetainedValue().pump()
-            return nil
-        }, context)
-        guard result == 0 else {
-            Unmanaged<SerialInputPump>.fromOpaque(context).release()
-            throw .threadSetup("serial input thread: pthread_create failed with errno \(result)")
-        }
-        running = true
+        try thread.start { [self] in pump() }
     }
 
     /// Ends the pump and waits for its thread.
     func stop() {
-        guard running else { return }
-        running = false
-        stopEvent.signal()
-        pthread_join(thread, nil)
+        thread.stop()
     }
 
     private func pump() {
