@@ -64,6 +64,7 @@
 #define VIRTIO_ID_BLOCK   2
 #define VIRTIO_ID_CONSOLE 3
 #define VIRTIO_ID_RNG     4
+#define VIRTIO_ID_VSOCK   19
 
 /* --- split virtqueue layout --- */
 #define VIRTQ_DESC_F_NEXT     1

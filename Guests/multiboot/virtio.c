@@ -12,17 +12,7 @@
  */
 #include "runtime.h"
 #include "virtio.h"
-
-/* Exit values (V), first failure wins. */
-#define EXIT_OK        0
-#define EXIT_CMDLINE   2  /* malformed command line */
-#define EXIT_ABSENT    3  /* a device named by need= is missing */
-#define EXIT_TRANSPORT 4  /* legacy device, features refused, queue unusable, reset stuck */
-#define EXIT_TIMEOUT   5  /* a request was never used */
-#define EXIT_PROTOCOL  6  /* missing notification, wrong used id or length */
-#define EXIT_BLK       7  /* virtio-blk status or data wrong */
-#define EXIT_RNG       8  /* virtio-rng data wrong */
-#define EXIT_CONSOLE   9  /* virtio-console transmit failed */
+#include "virtio_guest.h"
 
 /* QEMU microvm places its virtio-mmio transports here (see README). */
 #define MICROVM_VIRTIO_BASE   0xFEB00000u
@@ -64,6 +54,8 @@ enum blk_mode { BLK_READ, BLK_RW, BLK_RO };
 #define NEED_BLK     1u
 #define NEED_RNG     2u
 #define NEED_CONSOLE 4u
+#define NEED_NET     8u
+#define NEED_VSOCK   16u
 
 static struct virtio_dev devices[MAX_DEVICES];
 static unsigned device_count;
@@ -92,19 +84,24 @@ static struct {
 static uint8_t rng_buffer[2][64] __attribute__((aligned(64)));
 static const char console_line[] = "hello from virtio-console\n";
 
-static void fail(uint32_t code)
+void fail(uint32_t code)
 {
     if (failure == 0)
         failure = code;
 }
 
-static void put_hex(uint32_t value)
+uint32_t failures(void)
+{
+    return failure;
+}
+
+void put_hex(uint32_t value)
 {
     serial_puts("0x");
     serial_put_hex32(value);
 }
 
-static void put_hex64(uint64_t value)
+void put_hex64(uint64_t value)
 {
     serial_puts("0x");
     serial_put_hex32((uint32_t)(value >> 32));
@@ -122,6 +119,8 @@ static const char *device_name(uint32_t id)
         return "console";
     case VIRTIO_ID_RNG:
         return "rng";
+    case VIRTIO_ID_VSOCK:
+        return "vsock";
     default:
         return 0;
     }
@@ -129,12 +128,12 @@ static const char *device_name(uint32_t id)
 
 /* --- command line ------------------------------------------------------ */
 
-static int is_end(char c)
+int is_end(char c)
 {
     return c == '\0' || c == ' ';
 }
 
-static const char *token_value(const char *token, const char *key)
+const char *token_value(const char *token, const char *key)
 {
     while (*key && *token == *key) {
         token++;
@@ -153,6 +152,10 @@ static int parse_need(const char *s, uint32_t *need)
             *need |= NEED_RNG;
         else if ((rest = token_value(s, "console")) != 0)
             *need |= NEED_CONSOLE;
+        else if ((rest = token_value(s, "net")) != 0)
+            *need |= NEED_NET;
+        else if ((rest = token_value(s, "vsock")) != 0)
+            *need |= NEED_VSOCK;
         else
             return -1;
         s = rest;
@@ -213,7 +216,7 @@ static struct virtio_dev *find_device(uint32_t id)
 
 /* --- common steps -------------------------------------------------------- */
 
-static void report_transport(const char *prefix, int error)
+void report_transport(const char *prefix, int error)
 {
     serial_puts(prefix);
     switch (error) {
@@ -250,8 +253,8 @@ static void report_transport(const char *prefix, int error)
 
 /* Resets, negotiates, sets up `queues` (indices in `indices`) and sets DRIVER_OK.
  * Prints the implementation-specific feature line. Returns 0 on success. */
-static int bring_up(struct virtio_dev *dev, const char *name, const char *prefix,
-                    uint64_t wanted, struct virtq *vq, uint16_t index, struct vq_page *page)
+int bring_up(struct virtio_dev *dev, const char *name, const char *prefix,
+             uint64_t wanted, struct virtq *vq, uint16_t index, struct vq_page *page)
 {
     if (dev->version != 2) {
         serial_puts(prefix);
@@ -721,6 +724,8 @@ uint32_t guest_main(uint32_t magic, const struct multiboot_info *info)
     struct virtio_dev *blk_dev = find_device(VIRTIO_ID_BLOCK);
     struct virtio_dev *rng_dev = find_device(VIRTIO_ID_RNG);
     struct virtio_dev *console_dev = find_device(VIRTIO_ID_CONSOLE);
+    struct virtio_dev *net_dev = find_device(VIRTIO_ID_NET);
+    struct virtio_dev *vsock_dev = find_device(VIRTIO_ID_VSOCK);
 
     uint32_t f0 = failure;
     if (blk_dev)
@@ -738,9 +743,20 @@ uint32_t guest_main(uint32_t magic, const struct multiboot_info *info)
     else
         serial_puts("virtio-console: absent\n");
     uint32_t f3 = failure;
+    if (net_dev)
+        net_test(net_dev, cmdline);
+    else
+        serial_puts("virtio-net: absent\n");
+    uint32_t f4 = failure;
+    if (vsock_dev)
+        vsock_test(vsock_dev, cmdline);
+    else
+        serial_puts("virtio-vsock: absent\n");
+    uint32_t f5 = failure;
 
     if (((need & NEED_BLK) && !blk_dev) || ((need & NEED_RNG) && !rng_dev) ||
-        ((need & NEED_CONSOLE) && !console_dev))
+        ((need & NEED_CONSOLE) && !console_dev) || ((need & NEED_NET) && !net_dev) ||
+        ((need & NEED_VSOCK) && !vsock_dev))
         fail(EXIT_ABSENT);
 
     serial_puts("virtio: blk ");
@@ -749,6 +765,10 @@ uint32_t guest_main(uint32_t magic, const struct multiboot_info *info)
     serial_puts(result(NEED_RNG, need, rng_dev, f1, f2));
     serial_puts(", console ");
     serial_puts(result(NEED_CONSOLE, need, console_dev, f2, f3));
+    serial_puts(", net ");
+    serial_puts(result(NEED_NET, need, net_dev, f3, f4));
+    serial_puts(", vsock ");
+    serial_puts(result(NEED_VSOCK, need, vsock_dev, f4, f5));
     serial_putc('\n');
     if (failure) {
         serial_puts("virtio: FAIL ");

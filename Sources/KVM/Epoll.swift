@@ -19,10 +19,20 @@ public final class Epoll: @unchecked Sendable {
         try? descriptor.close()
     }
 
-    /// Watches `fd` for input; `wait` reports it as `token`.
-    public func add(_ fd: Int32, token: UInt64) throws(KVMError) {
-        guard ckvm_epoll_add(descriptor.rawValue, fd, token) == 0 else {
+    /// Watches `fd` for input; `wait` reports it as `token`. Level-triggered
+    /// unless `edgeTriggered`, which reports it once per arrival of new input.
+    public func add(_ fd: Int32, token: UInt64, edgeTriggered: Bool = false) throws(KVMError) {
+        let result = edgeTriggered
+            ? ckvm_epoll_add_edge(descriptor.rawValue, fd, token) : ckvm_epoll_add(descriptor.rawValue, fd, token)
+        guard result == 0 else {
             throw .ioctlFailed(operation: "epoll_ctl(EPOLL_CTL_ADD)", errno: Errno(rawValue: errno))
+        }
+    }
+
+    /// Stops watching `fd` (closing it does too).
+    public func remove(_ fd: Int32) throws(KVMError) {
+        guard ckvm_epoll_remove(descriptor.rawValue, fd) == 0 else {
+            throw .ioctlFailed(operation: "epoll_ctl(EPOLL_CTL_DEL)", errno: Errno(rawValue: errno))
         }
     }
 

@@ -5,12 +5,20 @@ import Glibc
 #endif
 
 /// The device back ends' thread: waits on eventfds (queue notifications KVM
-/// signals through ioeventfds) with epoll and runs each one's handler. Never a
-/// vCPU thread, so a slow disk never stalls the guest's CPUs.
+/// signals through ioeventfds) and host descriptors (a TAP device, a device's
+/// own epoll set) with epoll and runs each one's handler. Never a vCPU thread,
+/// so a slow disk never stalls the guest's CPUs.
 final class IOThread: @unchecked Sendable {
     private let epoll: Epoll
     private let thread: ServiceThread
-    private var handlers: [(event: EventFD, handle: @Sendable () -> Void)] = []
+    private var handlers: [Handler] = []
+
+    private enum Handler {
+        /// Drained before `handle` runs, which runs only if it was signalled.
+        case event(EventFD, @Sendable () -> Void)
+        /// `handle` runs whenever the descriptor is readable and reads it itself.
+        case descriptor(@Sendable () -> Void)
+    }
 
     init() throws(VMMError) {
         thread = try ServiceThread(name: "I/O thread")
@@ -23,7 +31,20 @@ final class IOThread: @unchecked Sendable {
     /// Runs `handle` on this thread each time `event` is signalled (before `start`).
     func watch(_ event: EventFD, handle: @escaping @Sendable () -> Void) throws(VMMError) {
         do { try epoll.add(event.descriptor.rawValue, token: UInt64(handlers.count)) } catch { throw .kvm(error) }
-        handlers.append((event, handle))
+        handlers.append(.event(event, handle))
+    }
+
+    /// Runs `handle` on this thread when `descriptor` becomes readable (before
+    /// `start`). The handler reads the descriptor itself; with `edgeTriggered`
+    /// it is called once per arrival of new input, so it must read until EAGAIN
+    /// or remember that input is left (e.g. a TAP device while the guest has no
+    /// receive buffers). The caller keeps the descriptor open while the thread runs.
+    func watch(descriptor: Int32, edgeTriggered: Bool = false,
+               handle: @escaping @Sendable () -> Void) throws(VMMError) {
+        do {
+            try epoll.add(descriptor, token: UInt64(handlers.count), edgeTriggered: edgeTriggered)
+        } catch { throw .kvm(error) }
+        handlers.append(.descriptor(handle))
     }
 
     var isEmpty: Bool { handlers.isEmpty }
@@ -45,8 +66,10 @@ final class IOThread: @unchecked Sendable {
             for token in tokens.prefix(count) {
                 if token == UInt64.max { return }
                 guard token < UInt64(handlers.count) else { continue }
-                let handler = handlers[Int(token)]
-                if handler.event.drain() > 0 { handler.handle() }
+                switch handlers[Int(token)] {
+                case .event(let event, let handle): if event.drain() > 0 { handle() }
+                case .descriptor(let handle): handle()
+                }
             }
         }
     }

@@ -167,6 +167,19 @@ static inline int ckvm_epoll_add(int epfd, int fd, uint64_t token) {
     return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
 }
 
+/// Adds `fd` for input readiness, edge-triggered (EPOLLET): reported once per
+/// arrival of new input, so the owner must read until EAGAIN before it is
+/// reported again.
+static inline int ckvm_epoll_add_edge(int epfd, int fd, uint64_t token) {
+    struct epoll_event event = { .events = EPOLLIN | EPOLLET, .data = { .u64 = token } };
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
+}
+
+/// Stops watching `fd`.
+static inline int ckvm_epoll_remove(int epfd, int fd) {
+    return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, 0);
+}
+
 /// Waits up to `timeout_ms` (-1: forever) and stores the tokens of ready
 /// descriptors in `tokens`; returns their number, or -1 with errno set.
 static inline int ckvm_epoll_wait(int epfd, uint64_t *tokens, int capacity, int timeout_ms) {

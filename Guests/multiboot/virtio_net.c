@@ -1,0 +1,11 @@
+/* virtio-net test for virtio.elf (placeholder until the driver is written). */
+#include "runtime.h"
+#include "virtio_guest.h"
+
+void net_test(struct virtio_dev *dev, const char *cmdline)
+{
+    (void)dev;
+    (void)cmdline;
+    serial_puts("virtio-net: FAIL: no driver yet\n");
+    fail(EXIT_NET);
+}
