@@ -10,6 +10,8 @@ Sections, each printing the command lines it ran and its figures:
   (c) peak RSS of vmm with a 64 MiB guest vs the guest pages it touched, and
       what the rest of its RSS is
   (d) heap allocations per exit (ordo-one/benchmark, and an LD_PRELOAD shim)
+  (e) virtio-blk 4 KiB random I/O of virtio_bench.elf under vmm vs QEMU microvm:
+      IOPS and exits per request (Benchmarks/blk.py)
 then a summary table. Absolute times drift on a shared host, so every comparison
 is measured within this one run, interleaved, and medians and ratios are
 reported. Every command runs under Benchmarks/measure (wall time, CPU time,
@@ -25,6 +27,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+import blk
 
 MIB = 1024 * 1024
 
@@ -818,6 +822,7 @@ def summary(args, results):
         if "shim" in a:
             rows.append((("    " if "package_benchmark" in a else "(d) ") + "allocations/exit (shim, CLI)", f"{a['shim']['vmm']:.4f}",
                          f"{a['shim']['floor']:.4f} (C floor)", "", "0", a["shim"]["vmm"] < 0.01))
+    rows += blk.summary_rows(results)
     header = ("benchmark", "vmm", "reference", "ratio/diff", "target", "met")
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(5)]
     line = "+" + "+".join("-" * (w + 2) for w in widths + [3]) + "+"
@@ -858,7 +863,8 @@ def main():
     parser.add_argument("--memory-n", type=int, default=100000)
     parser.add_argument("--no-callgrind", dest="callgrind", action="store_false")
     parser.add_argument("--no-package-benchmark", dest="package_benchmark", action="store_false")
-    parser.add_argument("--only", default="abcd", help="sections to run, e.g. 'ad'")
+    parser.add_argument("--only", default="abcde", help="sections to run, e.g. 'ad'")
+    blk.add_arguments(parser)
     args = parser.parse_args()
     if args.callgrind and not args.vmm_nodebug:
         args.callgrind = False
@@ -881,6 +887,10 @@ def main():
         bench_memory(args, results)
     if "d" in args.only:
         bench_allocations(args, results)
+    if "e" in args.only:
+        if not args.qemu:
+            sys.exit("bench: (e) needs --qemu")
+        blk.bench_blk(args, results)
     summary(args, results)
     print(f"  (measurements took {time.monotonic() - started:.0f} s; load average now {read('/proc/loadavg')})")
     with open(os.path.join(args.work, "results.json"), "w") as f:

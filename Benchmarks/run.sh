@@ -10,12 +10,16 @@
 #   (b) exec-to-exit time of hello.elf under vmm vs QEMU microvm
 #   (c) peak RSS of vmm with a 64 MiB guest vs the guest pages it touched
 #   (d) heap allocations per exit in steady state
+#   (e) virtio-blk 4 KiB random I/O (virtio_bench.elf) under vmm vs QEMU microvm:
+#       IOPS and exits per request
 # and ends with a summary table. See docs/benchmarks.md.
 #
 # Environment:
 #   BENCH_EXIT_REPS=N      repetitions of each method in (a) (default 15)
 #   BENCH_REPS=N           interleaved repetitions in (b) (default 11)
-#   BENCH_ONLY=abcd        the sections to run
+#   BENCH_ONLY=abcde       the sections to run
+#   BENCH_BLK_REQUESTS=N   requests per guest run in (e) (default 50000)
+#   BENCH_BLK_REPS=N       interleaved repetitions in (e) (default 5)
 #   BENCH_NO_CALLGRIND=1   skip the callgrind instruction count in (a)
 #   BENCH_NO_PACKAGE=1     skip the Benchmarks/ package: ordo-one/benchmark in (d) (the
 #                          LD_PRELOAD shim still runs) and StartupPhases in (b)
@@ -67,6 +71,11 @@ VMM="$(swift build -c release --product vmm --scratch-path "$RELEASE" --show-bin
 cp "$VMM" "$WORK/vmm-nodebug"
 strip --strip-debug "$WORK/vmm-nodebug"
 
+ONLY="${BENCH_ONLY:-abcde}"
+# The --static-swift-stdlib variant is used by (b) and (c) only, the package by (b) and (d).
+case "$ONLY" in *b*|*c*) ;; *) BENCH_NO_STATIC=1 ;; esac
+case "$ONLY" in *b*|*d*) ;; *) BENCH_NO_PACKAGE=1 ;; esac
+
 STATIC_ARGS=()
 if [ -z "${BENCH_NO_STATIC:-}" ]; then
     step "Build: release vmm with --static-swift-stdlib (a variant, --scratch-path .build-release-static)"
@@ -77,7 +86,7 @@ fi
 
 step "Build: guests (make -C Guests OUT=$WORK/guests)"
 quietly make -C Guests OUT="$WORK/guests"
-ls "$WORK/guests/ioloop.elf" "$WORK/guests/hello.elf"
+ls "$WORK/guests/ioloop.elf" "$WORK/guests/hello.elf" "$WORK/guests/virtio_bench.elf"
 
 step "Build: kvm_floor, measure, alloccount.so, trivial Swift programs"
 gcc -O2 -Wall -Wextra -Werror -o "$WORK/kvm_floor" Benchmarks/floor/kvm_floor.c
@@ -129,5 +138,7 @@ python3 Benchmarks/bench.py \
     --work "$WORK/run" \
     --reps "${BENCH_REPS:-11}" \
     --exit-reps "${BENCH_EXIT_REPS:-15}" \
-    --only "${BENCH_ONLY:-abcd}" \
+    --only "$ONLY" \
+    --blk-requests "${BENCH_BLK_REQUESTS:-50000}" \
+    --blk-reps "${BENCH_BLK_REPS:-5}" \
     "${CALLGRIND_ARGS[@]}" "${PACKAGE_ARGS[@]}" "${STATIC_ARGS[@]}"

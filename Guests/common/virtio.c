@@ -20,7 +20,11 @@ static inline uint64_t rdtsc(void)
  * avail_event / used->flags (x86 may reorder a later load before a store). */
 static inline void full_barrier(void)
 {
+#ifdef __x86_64__
+    __asm__ volatile("lock; addl $0, (%%rsp)" : : : "memory", "cc");
+#else
     __asm__ volatile("lock; addl $0, (%%esp)" : : : "memory", "cc");
+#endif
 }
 
 static inline void compiler_barrier(void)

@@ -3,6 +3,9 @@
  * driver for the 32-bit test guests. Written from the virtio 1.2 specification
  * (section 4.2 "Virtio Over MMIO", section 2.7 "Split Virtqueues").
  *
+ * Built for i386 (virtio.elf, virtio_hostile.elf) and x86-64 (virtio_bench.elf);
+ * every address is below 4 GiB.
+ *
  * Everything is synchronous and polled: the caller writes a descriptor chain,
  * vq_submit() makes it available, notifies the device (respecting
  * VIRTIO_F_EVENT_IDX or VIRTQ_USED_F_NO_NOTIFY) and spins on the used ring.
@@ -129,26 +132,26 @@ struct virtq {
 static inline uint32_t mmio_read32(uint32_t address)
 {
     uint32_t value;
-    __asm__ volatile("movl (%1), %0" : "=r"(value) : "r"(address) : "memory");
+    __asm__ volatile("movl (%1), %0" : "=r"(value) : "r"((uintptr_t)address) : "memory");
     return value;
 }
 
 static inline void mmio_write32(uint32_t address, uint32_t value)
 {
-    __asm__ volatile("movl %0, (%1)" : : "r"(value), "r"(address) : "memory");
+    __asm__ volatile("movl %0, (%1)" : : "r"(value), "r"((uintptr_t)address) : "memory");
 }
 
 static inline uint16_t mmio_read16(uint32_t address)
 {
     uint16_t value;
-    __asm__ volatile("movw (%1), %0" : "=r"(value) : "r"(address) : "memory");
+    __asm__ volatile("movw (%1), %0" : "=r"(value) : "r"((uintptr_t)address) : "memory");
     return value;
 }
 
 static inline uint8_t mmio_read8(uint32_t address)
 {
     uint8_t value;
-    __asm__ volatile("movb (%1), %0" : "=q"(value) : "r"(address) : "memory");
+    __asm__ volatile("movb (%1), %0" : "=q"(value) : "r"((uintptr_t)address) : "memory");
     return value;
 }
 

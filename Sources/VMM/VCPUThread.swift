@@ -7,17 +7,24 @@ import Glibc
 /// Starting a dedicated OS thread that runs a closure.
 enum OSThread {
     private final class Context {
+        let name: String
         let body: () -> Void
-        init(body: @escaping () -> Void) { self.body = body }
+        init(name: String, body: @escaping () -> Void) {
+            self.name = name
+            self.body = body
+        }
     }
 
-    /// Starts `body` on a new pthread; `what` names the thread in the error.
+    /// Starts `body` on a new pthread; `what` names the thread in the error and,
+    /// cut to 15 bytes, in the kernel (`/proc/PID/task/TID/comm`, `top -H`, `perf`).
     static func spawn(_ what: String, _ body: @escaping () -> Void) throws(VMMError) -> pthread_t {
-        let context = Unmanaged.passRetained(Context(body: body)).toOpaque()
+        let context = Unmanaged.passRetained(Context(name: what, body: body)).toOpaque()
         var handle = pthread_t()
         let result = pthread_create(&handle, nil, { argument in
             guard let argument else { return nil }
-            Unmanaged<Context>.fromOpaque(argument).takeRetainedValue().body()
+            let context = Unmanaged<Context>.fromOpaque(argument).takeRetainedValue()
+            OSThread.nameCurrentThread(context.name)
+            context.body()
             return nil
         }, context)
         guard result == 0 else {
@@ -25,6 +32,16 @@ enum OSThread {
             throw .threadSetup("\(what): pthread_create failed with errno \(result)")
         }
         return handle
+    }
+
+    /// Names the calling thread: its first 15 bytes go to /proc/thread-self/comm
+    /// (Glibc's pthread_setname_np is not imported into Swift). Best effort.
+    static func nameCurrentThread(_ name: String) {
+        let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let bytes = Array(name.utf8.prefix(15))
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     }
 }
 
