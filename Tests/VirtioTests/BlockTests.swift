@@ -186,3 +186,75 @@ private typealias Block = BlockRequest
         #expect(try f.ring.memory.read(at: BlockFixture.status, count: 1) == [Block.statusIOError])
     }
 }
+
+/// The request path that walks the chain in place (no slices, no gathered header).
+@Suite struct BlockInPlaceTests {
+    @Test func piecesCoverTheRequestedBytesInOrder() {
+        let ranges = [GuestRange(start: GuestAddress(0x1000), size: 16), GuestRange(start: GuestAddress(0x2000), size: 0),
+                      GuestRange(start: GuestAddress(0x3000), size: 100), GuestRange(start: GuestAddress(0x4000), size: 1)]
+        var pieces: [GuestRange] = []
+        #expect(ranges.forEachPiece(from: 10, length: 50) { pieces.append($0); return true })
+        #expect(pieces == [GuestRange(start: GuestAddress(0x100A), size: 6), GuestRange(start: GuestAddress(0x3000), size: 44)])
+        // The same pieces as slice(), which builds an array.
+        #expect(pieces == ranges.slice(from: 10, length: 50))
+        // Clipped at the run's end; a refused piece stops the walk.
+        pieces = []
+        #expect(ranges.forEachPiece(from: 110, length: 100) { pieces.append($0); return true })
+        #expect(pieces == [GuestRange(start: GuestAddress(0x3000 + 94), size: 6), GuestRange(start: GuestAddress(0x4000), size: 1)])
+        var calls = 0
+        #expect(!ranges.forEachPiece(from: 0, length: 117) { _ in calls += 1; return false })
+        #expect(calls == 1)
+    }
+
+    @Test func statusGoesToTheLastByteOfTheWritableRun() {
+        let run = [GuestRange(start: GuestAddress(0x4000), size: 512), GuestRange(start: GuestAddress(0x9000), size: 3),
+                   GuestRange(start: GuestAddress(0xA000), size: 0)]
+        #expect(VirtioBlock.lastByte(of: run) == GuestAddress(0x9002))
+        #expect(VirtioBlock.lastByte(of: [GuestRange(start: GuestAddress(0x10), size: 0)]) == nil)
+        #expect(VirtioBlock.lastByte(of: []) == nil)
+    }
+
+    /// Data in over two descriptors, and a zero-length writable descriptor after the
+    /// status byte: the data lands where it belongs and the status in the last byte.
+    @Test func readSplitAcrossDescriptorsWithTrailingEmptyDescriptor() throws {
+        var f = try BlockFixture()
+        defer { f.remove() }
+        let device = try VirtioBlock(path: f.path)
+        try f.ring.memory.write([0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0], at: BlockFixture.header)
+        try f.ring.memory.write([UInt8](repeating: 0xEE, count: 1024), at: BlockFixture.dataIn)
+        try f.ring.memory.write([0xFF], at: BlockFixture.status)
+        try f.ring.setDescriptor(0, address: 0x10000, length: 16, flags: Descriptor.flagNext, next: 1)
+        try f.ring.setDescriptor(1, address: 0x40000, length: 200, flags: Descriptor.flagNext | Descriptor.flagWrite, next: 2)
+        try f.ring.setDescriptor(2, address: 0x40200, length: 312, flags: Descriptor.flagNext | Descriptor.flagWrite, next: 3)
+        try f.ring.setDescriptor(3, address: 0x11000, length: 1, flags: Descriptor.flagNext | Descriptor.flagWrite, next: 4)
+        try f.ring.setDescriptor(4, address: 0x12000, length: 0, flags: Descriptor.flagWrite)
+        try f.ring.publish(0)
+        _ = try device.process(queue: &f.queue, index: 0, memory: f.ring.memory)
+        #expect(try f.ring.memory.read(at: BlockFixture.status, count: 1) == [BlockRequest.statusOK])
+        #expect(try f.ring.memory.read(at: BlockFixture.dataIn, count: 200) == Array(f.fileBytes[1024..<1224]))
+        #expect(try f.ring.memory.read(at: GuestAddress(0x40200), count: 312) == Array(f.fileBytes[1224..<1536]))
+        #expect(try f.ring.memory.read(at: GuestAddress(0x40000 + 200), count: 1) == [0xEE])  // the gap is untouched
+        #expect(try f.ring.usedEntry(f.ring.availIndex - 1).length == 513)
+    }
+
+    /// A write whose header and data share the first descriptor, the data continuing
+    /// in a second one.
+    @Test func writeWithDataAfterTheHeaderInTheSameDescriptor() throws {
+        var f = try BlockFixture()
+        defer { f.remove() }
+        let device = try VirtioBlock(path: f.path)
+        let before = f.fileBytes
+        let data = (0..<512).map { UInt8(truncatingIfNeeded: $0 * 7 + 1) }
+        try f.ring.memory.write([1, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0] + data[0..<100], at: BlockFixture.header)
+        try f.ring.memory.write(Array(data[100...]), at: BlockFixture.dataOut)
+        try f.ring.setDescriptor(0, address: 0x10000, length: 116, flags: Descriptor.flagNext, next: 1)
+        try f.ring.setDescriptor(1, address: 0x20000, length: 412, flags: Descriptor.flagNext, next: 2)
+        try f.ring.setDescriptor(2, address: 0x11000, length: 1, flags: Descriptor.flagWrite)
+        try f.ring.publish(0)
+        _ = try device.process(queue: &f.queue, index: 0, memory: f.ring.memory)
+        #expect(try f.ring.memory.read(at: BlockFixture.status, count: 1) == [BlockRequest.statusOK])
+        let after = f.fileBytes
+        #expect(Array(after[2048..<2560]) == data)
+        #expect(after[..<2048] == before[..<2048] && after[2560...] == before[2560...])
+    }
+}

@@ -26,6 +26,11 @@ public struct BlockRequest: Equatable, Sendable {
     public var type: UInt32
     public var sector: UInt64
 
+    public init(type: UInt32, sector: UInt64) {
+        self.type = type
+        self.sector = sector
+    }
+
     /// Parses the first 16 bytes of `bytes`; nil if there are fewer.
     public init?(header bytes: [UInt8]) {
         guard bytes.count >= Self.headerSize else { return nil }

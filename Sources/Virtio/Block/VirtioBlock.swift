@@ -72,41 +72,69 @@ public final class VirtioBlock: VirtioDevice {
     }
 
     /// Serves one request; returns the bytes written into the chain.
+    ///
+    /// The common request (a header in one descriptor, data, a status byte) is
+    /// served without heap allocation: the header is loaded and the status stored
+    /// in place, and the data buffers are walked where they lie in the chain.
     func handle(_ chain: DescriptorChain, memory: GuestMemory) -> UInt32 {
         let writableLength = chain.writableLength
-        guard writableLength >= 1 else { return 0 }  // nowhere to put a status: drop it
-        let statusByte = chain.writable.slice(from: writableLength - 1, length: 1)
-        let dataIn = chain.writable.slice(from: 0, length: writableLength - 1)
-        let (status, dataWritten) = serve(chain, dataIn: dataIn, memory: memory)
+        guard writableLength >= 1, let statusAddress = Self.lastByte(of: chain.writable) else {
+            return 0  // nowhere to put a status: drop it
+        }
+        let (status, dataWritten) = serve(chain, dataInLength: writableLength - 1, memory: memory)
         do {
-            try statusByte.scatter([status], into: memory)
+            try memory.store(status, at: statusAddress)
         } catch {
             return 0
         }
         return UInt32(dataWritten) + 1
     }
 
-    /// The status and the data bytes written for one request.
-    private func serve(_ chain: DescriptorChain, dataIn: [GuestRange], memory: GuestMemory) -> (UInt8, UInt64) {
-        let headerBytes = (try? chain.readable.gather(from: memory, limit: BlockRequest.headerSize)) ?? []
-        guard let request = BlockRequest(header: headerBytes) else { return (BlockRequest.statusIOError, 0) }
-        let readableLength = chain.readableLength
-        let dataOut = chain.readable.slice(
-            from: UInt64(BlockRequest.headerSize), length: readableLength - UInt64(BlockRequest.headerSize))
+    /// The address of the last byte of a run of buffers (the status byte of a chain's
+    /// writable run); nil when the run holds no byte.
+    static func lastByte(of ranges: [GuestRange]) -> GuestAddress? {
+        guard let last = ranges.last(where: { $0.size > 0 }) else { return nil }
+        return GuestAddress(last.start.rawValue + (last.size - 1))
+    }
+
+    /// The request header at the start of the readable run: loaded in place when the
+    /// first buffer holds all 16 bytes, else gathered across buffers.
+    static func header(_ readable: [GuestRange], memory: GuestMemory) -> BlockRequest? {
+        if let first = readable.first, first.size >= UInt64(BlockRequest.headerSize),
+            let type = try? memory.load(UInt32.self, at: first.start),
+            let sector = try? memory.load(UInt64.self, at: GuestAddress(first.start.rawValue + 8))
+        {
+            return BlockRequest(type: type, sector: sector)
+        }
+        let bytes = (try? readable.gather(from: memory, limit: BlockRequest.headerSize)) ?? []
+        return BlockRequest(header: bytes)
+    }
+
+    /// The status and the data bytes written for one request. Data in is bytes
+    /// `[0, dataInLength)` of the writable run, data out what follows the header in
+    /// the readable run.
+    private func serve(_ chain: DescriptorChain, dataInLength: UInt64, memory: GuestMemory) -> (UInt8, UInt64) {
+        guard let request = Self.header(chain.readable, memory: memory) else { return (BlockRequest.statusIOError, 0) }
+        let headerSize = UInt64(BlockRequest.headerSize)
+        let dataOutLength = chain.readableLength - headerSize
         switch request.type {
         case BlockRequest.typeIn:
-            let status = read(sector: request.sector, into: dataIn, memory: memory)
-            return (status, status == BlockRequest.statusOK ? dataIn.totalSize : 0)
+            let status = transfer(sector: request.sector, chain.writable, from: 0, length: dataInLength,
+                                  write: false, memory: memory)
+            return (status, status == BlockRequest.statusOK ? dataInLength : 0)
         case BlockRequest.typeOut:
-            return (write(sector: request.sector, from: dataOut, memory: memory), 0)
+            guard !image.readOnly else { return (BlockRequest.statusIOError, 0) }
+            return (transfer(sector: request.sector, chain.readable, from: headerSize, length: dataOutLength,
+                             write: true, memory: memory), 0)
         case BlockRequest.typeFlush:
             return (image.flush() ? BlockRequest.statusOK : BlockRequest.statusIOError, 0)
         case BlockRequest.typeGetID:
             let id = serial + [UInt8](repeating: 0, count: BlockRequest.idSize - serial.count)
+            let dataIn = chain.writable.slice(from: 0, length: dataInLength)
             let count = (try? dataIn.scatter(id[...], into: memory)) ?? 0
             return (BlockRequest.statusOK, UInt64(count))
         case BlockRequest.typeDiscard where !image.readOnly:
-            return (discard(dataOut, memory: memory), 0)
+            return (discard(chain.readable.slice(from: headerSize, length: dataOutLength), memory: memory), 0)
         default:
             return (BlockRequest.statusUnsupported, 0)
         }
@@ -120,26 +148,18 @@ public final class VirtioBlock: VirtioDevice {
         return offset
     }
 
-    private func read(sector: UInt64, into ranges: [GuestRange], memory: GuestMemory) -> UInt8 {
-        guard var offset = imageOffset(sector: sector, length: ranges.totalSize) else { return BlockRequest.statusIOError }
-        for range in ranges {
-            guard let buffer = try? memory.buffer(at: range.start, length: range.size),
-                image.read(into: buffer, at: offset)
-            else { return BlockRequest.statusIOError }
-            offset += range.size
+    /// Reads the image into (or, with `write`, writes it from) bytes
+    /// `[offset, offset + length)` of the run `ranges`, starting at `sector`.
+    private func transfer(sector: UInt64, _ ranges: [GuestRange], from offset: UInt64, length: UInt64, write: Bool,
+                          memory: GuestMemory) -> UInt8 {
+        guard var position = imageOffset(sector: sector, length: length) else { return BlockRequest.statusIOError }
+        let done = ranges.forEachPiece(from: offset, length: length) { piece in
+            guard let buffer = try? memory.buffer(at: piece.start, length: piece.size) else { return false }
+            let ok = write ? image.write(from: UnsafeRawBufferPointer(buffer), at: position)
+                : image.read(into: buffer, at: position)
+            position += piece.size
+            return ok
         }
-        return BlockRequest.statusOK
-    }
-
-    private func write(sector: UInt64, from ranges: [GuestRange], memory: GuestMemory) -> UInt8 {
-        guard !image.readOnly else { return BlockRequest.statusIOError }
-        guard var offset = imageOffset(sector: sector, length: ranges.totalSize) else { return BlockRequest.statusIOError }
-        for range in ranges {
-            guard let buffer = try? memory.buffer(at: range.start, length: range.size),
-                image.write(from: UnsafeRawBufferPointer(buffer), at: offset)
-            else { return BlockRequest.statusIOError }
-            offset += range.size
-        }
-        return BlockRequest.statusOK
+        return done ? BlockRequest.statusOK : BlockRequest.statusIOError
     }
 }

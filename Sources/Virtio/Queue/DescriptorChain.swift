@@ -10,6 +10,9 @@ import Memory
 public struct DescriptorChain: Equatable, Sendable {
     /// Largest indirect table accepted, in descriptors (QEMU uses the same bound).
     public static let maxIndirectEntries: UInt32 = 1024
+    /// Buffers of each direction an array is first made for (a virtio-blk request
+    /// has 1 or 2 of each); more grow it.
+    static let reservedBuffers = 4
 
     /// The head descriptor index, to be returned in the used ring.
     public let head: UInt16
@@ -39,10 +42,14 @@ public struct DescriptorChain: Equatable, Sendable {
             }
             let range = try Self.buffer(descriptor, index: walk.index, memory: memory)
             if descriptor.isWritable {
+                // One allocation for the usual few buffers, instead of one plus a
+                // regrowth on the second append.
+                if writable.isEmpty { writable.reserveCapacity(Self.reservedBuffers) }
                 writable.append(range)
                 writeTotal += range.size
             } else {
                 guard writable.isEmpty else { throw .readableAfterWritable(index: walk.index) }
+                if readable.isEmpty { readable.reserveCapacity(Self.reservedBuffers) }
                 readable.append(range)
                 readTotal += range.size
             }

@@ -22,6 +22,27 @@ extension Array where Element == GuestRange {
         return result
     }
 
+    /// Calls `body` with each buffer piece covering bytes `[offset, offset + length)`
+    /// of the run (clipped to the run's end), in order, without building an array;
+    /// stops at the first piece for which `body` returns false. Returns whether every
+    /// piece was accepted.
+    @discardableResult
+    public func forEachPiece(from offset: UInt64, length: UInt64, _ body: (GuestRange) -> Bool) -> Bool {
+        var skip = offset
+        var wanted = length
+        for range in self where wanted > 0 {
+            if skip >= range.size {
+                skip -= range.size
+                continue
+            }
+            let take = Swift.min(range.size - skip, wanted)
+            guard body(GuestRange(start: GuestAddress(range.start.rawValue + skip), size: take)) else { return false }
+            wanted -= take
+            skip = 0
+        }
+        return true
+    }
+
     /// Copies up to `limit` bytes of the run out of guest memory.
     public func gather(from memory: GuestMemory, limit: Int) throws(VirtioError) -> [UInt8] {
         var bytes: [UInt8] = []
