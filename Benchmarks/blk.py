@@ -116,7 +116,7 @@ VCPU_THREAD = {"vmm": "vCPU thread", "QEMU": "CPU 0/KVM"}
 def thread_times(pid, vcpu_name):
     """CPU time (ns, /proc/PID/task/TID/schedstat) and context switches of the
     vCPU thread and of all other threads together."""
-    totals = {"vcpu_ns": 0, "other_ns": 0, "other_switches": 0, "other_threads": 0}
+    totals = {"vcpu_ns": 0, "other_ns": 0, "other_switches": 0, "other_threads": 0, "by_name": {}}
     base = f"/proc/{pid}/task"
     for tid in os.listdir(base):
         try:
@@ -129,6 +129,10 @@ def thread_times(pid, vcpu_name):
         except OSError:
             continue  # the thread ended meanwhile
         switches = int(status["voluntary_ctxt_switches"]) + int(status["nonvoluntary_ctxt_switches"])
+        group = totals["by_name"].setdefault(name.rstrip("0123456789 "), [0, 0, 0])
+        group[0] += ns
+        group[1] += switches
+        group[2] += 1
         if name == vcpu_name:
             totals["vcpu_ns"] += ns
         else:
@@ -365,6 +369,14 @@ def measure_blk(args, results):
         switches = [(r.threads["other_switches"] - base[name].threads["other_switches"]) / n for r in runs[name]]
         vcpu_share = [(r.threads["vcpu_ns"] - base[name].threads["vcpu_ns"]) / 1e9 / (r.cycles / tsc_hz)
                       for r in runs[name]]
+        groups = {}
+        for group in runs[name][0].threads["by_name"]:
+            cpu = [(r.threads["by_name"].get(group, [0, 0, 0])[0] - base[name].threads["by_name"].get(group, [0, 0, 0])[0])
+                   / n / 1000 for r in runs[name]]
+            sw = [(r.threads["by_name"].get(group, [0, 0, 0])[1] - base[name].threads["by_name"].get(group, [0, 0, 0])[1])
+                  / n for r in runs[name]]
+            groups[group] = {"threads": runs[name][0].threads["by_name"][group][2], "cpu_us_per_request": median(cpu),
+                             "switches_per_request": median(sw)}
         checked = sum(r.checked for r in runs[name])
         checked_written = sum(r.checked_written for r in runs[name])
         summary[name] = {"iops": median(iops), "iops_all": iops, "user_exits_per_request": median(user),
@@ -374,6 +386,7 @@ def measure_blk(args, results):
                          "other_cpu_us_per_request": median(other_cpu), "other_cpu_all": other_cpu,
                          "other_switches_per_request": median(switches),
                          "other_threads": max(r.threads["other_threads"] for r in runs[name]),
+                         "threads_by_name": groups,
                          "vcpu_cpu_share": median(vcpu_share),
                          "wall_s": median([r.wall_s for r in runs[name]]),
                          "loop_s": median([r.cycles / tsc_hz for r in runs[name]])}
@@ -386,6 +399,10 @@ def measure_blk(args, results):
               f"{median(switches):.2f} context switches/request; the vCPU thread was on a CPU "
               f"{median(vcpu_share) * 100:.0f}% of the loop; {checked} reads checked "
               f"({checked_written} of blocks the run had written) + {sum(r.readback for r in runs[name])} read back")
+        print(f"        per request, by thread (name: CPU, context switches): " + "; ".join(
+            f"{g!r} x{v['threads']}: {v['cpu_us_per_request']:.2f} us, {v['switches_per_request']:.2f}"
+            for g, v in sorted(groups.items(), key=lambda item: -item[1]["cpu_us_per_request"])
+            if v["cpu_us_per_request"] >= 0.01 or v["switches_per_request"] >= 0.01))
     ratio = median(ratios)
     print(f"  IOPS ratio vmm/QEMU: median of per-repetition ratios {ratio:.2f} ({spread(ratios, '{:.2f}')}); "
           f"ratio of medians {summary['vmm']['iops'] / summary['QEMU']['iops']:.2f}")
@@ -418,8 +435,8 @@ def summary_rows(results):
 
 
 def add_arguments(parser):
-    parser.add_argument("--blk-requests", type=int, default=50000, help="requests per run in (e)")
-    parser.add_argument("--blk-reps", type=int, default=5, help="interleaved repetitions in (e)")
+    parser.add_argument("--blk-requests", type=int, default=200000, help="requests per run in (e)")
+    parser.add_argument("--blk-reps", type=int, default=7, help="interleaved repetitions in (e)")
     parser.add_argument("--blk-depth", type=int, default=32, help="requests in flight in (e)")
     parser.add_argument("--blk-writes", type=int, default=50, help="percentage of writes in (e)")
     parser.add_argument("--blk-disk-mib", type=int, default=256, help="disk image size in (e)")

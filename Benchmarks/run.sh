@@ -18,8 +18,8 @@
 #   BENCH_EXIT_REPS=N      repetitions of each method in (a) (default 15)
 #   BENCH_REPS=N           interleaved repetitions in (b) (default 11)
 #   BENCH_ONLY=abcde       the sections to run
-#   BENCH_BLK_REQUESTS=N   requests per guest run in (e) (default 50000)
-#   BENCH_BLK_REPS=N       interleaved repetitions in (e) (default 5)
+#   BENCH_BLK_REQUESTS=N   requests per guest run in (e) (default 200000)
+#   BENCH_BLK_REPS=N       interleaved repetitions in (e) (default 7)
 #   BENCH_NO_CALLGRIND=1   skip the callgrind instruction count in (a)
 #   BENCH_NO_PACKAGE=1     skip the Benchmarks/ package: ordo-one/benchmark in (d) (the
 #                          LD_PRELOAD shim still runs) and StartupPhases in (b)
@@ -139,6 +139,6 @@ python3 Benchmarks/bench.py \
     --reps "${BENCH_REPS:-11}" \
     --exit-reps "${BENCH_EXIT_REPS:-15}" \
     --only "$ONLY" \
-    --blk-requests "${BENCH_BLK_REQUESTS:-50000}" \
-    --blk-reps "${BENCH_BLK_REPS:-5}" \
+    --blk-requests "${BENCH_BLK_REQUESTS:-200000}" \
+    --blk-reps "${BENCH_BLK_REPS:-7}" \
     "${CALLGRIND_ARGS[@]}" "${PACKAGE_ARGS[@]}" "${STATIC_ARGS[@]}"
