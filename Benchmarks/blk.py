@@ -103,8 +103,9 @@ def qemu_cmd(args, n, qmp):
             "-name", "bench,debug-threads=on",
             "-display", "none", "-nodefaults", "-no-reboot", "-serial", "stdio",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-global", "virtio-mmio.force-legacy=false",
-            "-drive", f"id=d0,file={args.blk_image},format=raw,if=none",
-            "-device", "virtio-blk-device,drive=d0",
+            "-drive", f"id=d0,file={args.blk_image},format=raw,if=none" + getattr(args, "blk_qemu_drive", ""),
+            *(["-object", "iothread,id=io0"] if getattr(args, "blk_qemu_iothread", False) else []),
+            "-device", "virtio-blk-device,drive=d0" + (",iothread=io0" if getattr(args, "blk_qemu_iothread", False) else ""),
             "-qmp", f"unix:{qmp},server=on,wait=off",
             "-kernel", args.blk_guest, "-append", guest_cmdline(args, n)]
 
@@ -322,9 +323,12 @@ def measure_blk(args, results):
     print(f"  TSC: {tsc_khz} kHz (KVM_GET_TSC_KHZ of a new vCPU; neither VMM sets another rate)")
     print("  vmm : " + shlex.join(vmm_cmd(args, "N", "STATS.json")))
     print("  QEMU: " + shlex.join(qemu_cmd(args, "N", "QMP.sock")))
-    print("  QEMU's disk path is its default: cache=writeback (host page cache, no O_DIRECT), aio=threads (a "
-          "thread pool does the preads/pwrites), no iothread (the device runs in the main loop), "
-          "virtio-mmio ioeventfd=on, queue-size 256, event_idx=on")
+    if getattr(args, "blk_qemu_drive", "") or getattr(args, "blk_qemu_iothread", False):
+        print("  QEMU's disk path is NOT its default here (--blk-qemu-drive / --blk-qemu-iothread)")
+    else:
+        print("  QEMU's disk path is its default: cache=writeback (host page cache, no O_DIRECT), aio=threads (a "
+              "thread pool does the preads/pwrites), no iothread (the device runs in the main loop), "
+              "virtio-mmio ioeventfd=on, queue-size 256, event_idx=on")
 
     # Baselines: the same guest with 0 requests (same serial output length).
     base = {"vmm": run_guest(args, "vmm", 0), "QEMU": run_guest(args, "QEMU", 0)}
@@ -442,6 +446,10 @@ def add_arguments(parser):
     parser.add_argument("--blk-disk-mib", type=int, default=256, help="disk image size in (e)")
     parser.add_argument("--blk-image-dir", default="/dev/shm",
                         help="where (e) makes its disk image (default /dev/shm: tmpfs, see docs/benchmarks.md)")
+    parser.add_argument("--blk-qemu-drive", default="",
+                        help="extra -drive options for QEMU in (e), e.g. ',aio=io_uring' (default: QEMU's defaults)")
+    parser.add_argument("--blk-qemu-iothread", action="store_true",
+                        help="give QEMU's virtio-blk an iothread in (e) (default: none, QEMU's default)")
     parser.add_argument("--blk-timeout", type=float, default=600, help="seconds before a run in (e) is given up")
 
 
