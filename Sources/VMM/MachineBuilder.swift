@@ -68,7 +68,8 @@ enum MachineBuilder {
                                      cpuCount: configuration.vcpuCount)
         let mmio = mmioBus.freeze()
         let vcpus = try createVCPUs(configuration, system: system, vm: vm, plan: plan)
-        let coalesced = try registerCoalescedZones(system: system, vm: vm, vcpus: vcpus)
+        let coalesced = try registerCoalescedZones(system: system, vm: vm, vcpus: vcpus,
+                                                   virtioCount: virtio.count)
         return BuiltMachine(system: system, vm: vm, memory: memory, plan: plan, ports: ports, mmio: mmio,
                             vcpus: vcpus, serial: serial, keyboard: keyboard, coalesced: coalesced, virtio: virtio,
                             virtioConsole: devices.lazy.compactMap { $0.device as? VirtioConsole }.first,
@@ -257,14 +258,28 @@ enum MachineBuilder {
     /// of 0x71, before which the ring is replayed) and the POST code port (0x80).
     static let coalescedPorts: [(port: UInt64, size: UInt32)] = [(0x70, 1), (0x80, 1)]
 
-    /// Registers the coalesced zones KVM supports; returns the ring to replay, or
-    /// nil (every write then exits as usual).
-    static func registerCoalescedZones(system: KVMSystem, vm: VMFD, vcpus: [VCPUFD]) throws(VMMError)
-        -> CoalescedRing?
+    /// The coalesced MMIO zones of the virtio devices in the first `virtioCount`
+    /// slots: their write-only set-up registers (`VirtioMMIORegister.coalescableRanges`).
+    static func coalescedVirtioZones(virtioCount: Int) -> [(address: UInt64, size: UInt32)] {
+        (0..<virtioCount).compactMap { VirtioLayout.slot($0) }.flatMap { slot in
+            VirtioMMIORegister.coalescableRanges.map { (slot.base + $0.offset, $0.size) }
+        }
+    }
+
+    /// Registers the coalesced zones KVM supports (ports with KVM_CAP_COALESCED_PIO,
+    /// virtio registers with KVM_CAP_COALESCED_MMIO); returns the ring to replay,
+    /// or nil (every write then exits as usual).
+    static func registerCoalescedZones(system: KVMSystem, vm: VMFD, vcpus: [VCPUFD], virtioCount: Int)
+        throws(VMMError) -> CoalescedRing?
     {
-        guard system.check(.coalescedPIO) > 0, let ring = vcpus.first?.coalescedRing() else { return nil }
+        guard let ring = vcpus.first?.coalescedRing() else { return nil }
         do {
-            for zone in coalescedPorts { try vm.registerCoalesced(space: .port, address: zone.port, size: zone.size) }
+            if system.check(.coalescedPIO) > 0 {
+                for zone in coalescedPorts { try vm.registerCoalesced(space: .port, address: zone.port, size: zone.size) }
+            }
+            for zone in coalescedVirtioZones(virtioCount: virtioCount) {
+                try vm.registerCoalesced(space: .mmio, address: zone.address, size: zone.size)
+            }
         } catch { throw .kvm(error) }
         return ring
     }

@@ -159,6 +159,11 @@ static inline int ckvm_eventfd(void) {
     return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 }
 
+/// The x86 PAUSE hint for spin-waits.
+static inline void ckvm_cpu_relax(void) {
+    __builtin_ia32_pause();
+}
+
 // MARK: epoll (struct epoll_event is packed, so it is handled here)
 
 /// Adds `fd` for input readiness; `token` comes back from ckvm_epoll_wait.
