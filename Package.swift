@@ -17,10 +17,12 @@ let package = Package(
     targets: [
         // C shim: <linux/kvm.h>, request numbers as constants, non-variadic ioctl wrappers.
         .target(name: "CKVM"),
+        // CPUID data and the CPUID policy (templates, named features, edits). No KVM.
+        .target(name: "CPUModel"),
         // Typed handles over KVM. The only target that imports CKVM.
         .target(
             name: "KVM",
-            dependencies: ["CKVM", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["CKVM", "CPUModel", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // Guest physical memory: addresses, regions, bounds-checked access. No KVM.
         .target(name: "Memory"),
@@ -36,7 +38,7 @@ let package = Package(
         .target(
             name: "VMM",
             dependencies: [
-                "KVM", "Memory", "Loader", "Devices", "Firmware", "Virtio",
+                "KVM", "CPUModel", "Memory", "Loader", "Devices", "Firmware", "Virtio",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -45,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "vmm",
             dependencies: [
-                "VMM",
+                "VMM", "CPUModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -54,9 +56,10 @@ let package = Package(
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Memory"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices"]),
         .testTarget(name: "FirmwareTests", dependencies: ["Firmware"]),
+        .testTarget(name: "CPUModelTests", dependencies: ["CPUModel"]),
         .testTarget(name: "VirtioTests", dependencies: ["Virtio", "Memory", "Devices"]),
         .testTarget(name: "VMMTests", dependencies: ["VMM", "vmm"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["VMM", "KVM", "Loader", "vmm"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["VMM", "KVM", "CPUModel", "Loader", "vmm"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -312,12 +312,13 @@ enum MachineBuilder {
 
     static func createVCPUs(_ configuration: MachineConfiguration, system: KVMSystem, vm: VMFD,
                             plan: BootPlan) throws(VMMError) -> [VCPUFD] {
+        // One policy table for the machine; each vCPU differs only in its APIC ID.
+        let cpuid = try GuestCPUID.table(configuration.cpuid, system: system)
         do {
-            let supported = try system.supportedCPUID()
             var vcpus: [VCPUFD] = []
             for index in 0..<configuration.vcpuCount {
                 let vcpu = try vm.createVCPU(id: index)
-                try vcpu.setCPUID(CPUSetup.cpuid(from: supported, vcpuIndex: index))
+                try vcpu.setCPUID(cpuid.withAPICID(UInt32(index)))
                 // Application processors keep their reset state: the in-kernel APIC
                 // holds them until the guest sends INIT and SIPI.
                 if index == 0 { try CPUSetup.apply(plan, to: vcpu) }

@@ -1,3 +1,4 @@
+import CPUModel
 import Devices
 import Loader
 
@@ -40,6 +41,8 @@ public struct MachineConfiguration: Sendable {
     /// A virtio-console (hvc0) whose output goes to `serialOutput` as well.
     public var virtioConsole = false
     public var kvmPath = "/dev/kvm"
+    /// The guest's CPUID: template, named feature edits, raw edits (docs/cpuid.md).
+    public var cpuid = CPUIDPolicy()
 
     /// The most vCPUs a machine can have, whatever KVM allows (APIC IDs 0-253).
     public static let maximumVCPUs = 254

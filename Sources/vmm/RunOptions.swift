@@ -61,6 +61,8 @@ struct RunOptions: ParsableArguments {
     @Flag(name: .customLong("no-huge-pages"), help: "Do not ask for transparent huge pages for guest RAM.")
     var noHugePages = false
 
+    @OptionGroup(title: "CPUID") var cpu: CPUOptions
+
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, warning or error.", valueName: "level"))
     var logLevel: String = "warning"
 
@@ -105,6 +107,7 @@ struct RunOptions: ParsableArguments {
             do { return try DriveConfiguration.parse(text) } catch { throw ValidationError("\(error)") }
         }
         configuration.strictIO = strictIO
+        configuration.cpuid = try cpu.policy()
         configuration.hugePages = !noHugePages
         if let kernel { configuration.kernel = .file(path: kernel) }
         if let flat {
