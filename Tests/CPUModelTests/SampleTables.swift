@@ -6,7 +6,7 @@ enum SampleTables {
     /// paravirtual leaves: most catalog features on.
     static let rich = CPUIDTable(entries: [
         CPUIDEntry(function: 0x0, eax: 0x1C, ebx: 0x6874_7541, ecx: 0x444D_4163, edx: 0x6974_6E65),
-        CPUIDEntry(function: 0x1, eax: 0x00A1_0F11, ebx: 0x0002_0800, ecx: 0xFFF8_3203, edx: 0x178B_FBFF),
+        CPUIDEntry(function: 0x1, eax: 0x00A1_0F11, ebx: 0x0002_0800, ecx: 0xF7F8_3203, edx: 0x178B_FBFF),
         CPUIDEntry(function: 0x6, eax: 0x4),
         CPUIDEntry(function: 0x7, index: 0, flags: 1, eax: 1, ebx: 0xF1BF_07AB, ecx: 0x0040_5FCE, edx: 0x10),
         CPUIDEntry(function: 0x7, index: 1, flags: 1, eax: 0x30),
@@ -46,5 +46,5 @@ enum SampleTables {
         return feature
     }
 
-    static func edits(_ list: String) throws -> [CPUFeatureEdit] { try CPUFeatureEdit.parseList(list) }
+    static func edits(_ list: String) throws(CPUIDPolicyError) -> [CPUFeatureEdit] { try CPUFeatureEdit.parseList(list) }
 }
