@@ -1,8 +1,6 @@
-import FoundationEssentials
-
-/// Any JSON value, decoded without a schema so that each field can be checked
+/// Any JSON value, parsed without a schema so that each field can be checked
 /// and reported by name.
-enum JSONValue: Decodable, Equatable {
+enum JSONValue: Equatable {
     case null
     case bool(Bool)
     case integer(Int64)
@@ -11,35 +9,9 @@ enum JSONValue: Decodable, Equatable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Int64.self) {
-            self = .integer(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-
-    /// Parses `bytes`; the error text says what and where (line and column).
+    /// Parses `bytes`; the error says what was expected and where (line and column).
     static func parse(_ bytes: [UInt8]) throws(CPUIDPolicyError) -> JSONValue {
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
-        } catch let DecodingError.dataCorrupted(context) {
-            let detail = context.underlyingError.map { "\($0)" } ?? context.debugDescription
-            throw .invalidJSON(detail)
-        } catch {
-            throw .invalidJSON("\(error)")
-        }
+        try JSONParser.parse(bytes)
     }
 
     /// What kind of value this is, for error messages.
