@@ -18,7 +18,7 @@ let package = Package(
         // C shim: <linux/kvm.h>, request numbers as constants, non-variadic ioctl wrappers.
         .target(name: "CKVM"),
         // CPUID data and the CPUID policy (templates, named features, edits). No KVM.
-        .target(name: "CPUModel"),
+        .target(name: "CPUModel", exclude: ["README.md"]),
         // Typed handles over KVM. The only target that imports CKVM.
         .target(
             name: "KVM",

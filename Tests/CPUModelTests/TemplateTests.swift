@@ -91,3 +91,33 @@ import Testing
         #expect(CPUIDPolicyError.unknownTemplate("fast").description.contains("host, baseline, minimal"))
     }
 }
+
+/// The masks docs/cpuid.md lists, so that the page and the code cannot drift apart.
+@Suite struct TemplateMaskTests {
+    @Test func baselineMasks() throws {
+        let masks = try #require(CPUTemplate.baseline.masks)
+        #expect(masks[.leaf1EDX] == 0x078B_FBFF)
+        #expect(masks[.leaf1ECX] == 0x81B8_2201)
+        #expect(masks[.leaf6EAX] == 0x4)
+        #expect(masks[.extended1ECX] == 0x1)
+        #expect(masks[.extended1EDX] == 0x2193_FBFF)
+        for location in [CPUIDLocation.leaf7EBX, .leaf7ECX, .leaf7EDX, .leaf7Subleaf1EAX, .xsaveSubleaf1EAX,
+                         .extended7EDX, .extended8EBX] {
+            #expect(masks[location] == 0, "\(location)")
+        }
+    }
+
+    @Test func minimalMasks() throws {
+        let masks = try #require(CPUTemplate.minimal.masks)
+        #expect(masks[.leaf1EDX] == 0x0781_AB79)
+        #expect(masks[.leaf1ECX] == 0x8000_0000)
+        #expect(masks[.leaf6EAX] == 0)
+        #expect(masks[.extended1ECX] == 0)
+        #expect(masks[.extended1EDX] == 0x2191_AB79)
+    }
+
+    @Test func hostHasNoMasks() {
+        #expect(CPUTemplate.host.masks == nil)
+        #expect(CPUTemplate.host.leafLimits == nil)
+    }
+}
