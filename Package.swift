@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "FirmwareTests", dependencies: ["Firmware"]),
         .testTarget(name: "CPUModelTests", dependencies: ["CPUModel"]),
         .testTarget(name: "VirtioTests", dependencies: ["Virtio", "Memory", "Devices"]),
-        .testTarget(name: "VMMTests", dependencies: ["VMM", "vmm"]),
+        .testTarget(name: "VMMTests", dependencies: ["VMM", "vmm", "CPUModel"]),
         .testTarget(name: "IntegrationTests", dependencies: ["VMM", "KVM", "CPUModel", "Loader", "vmm"]),
     ],
     swiftLanguageModes: [.v6]
