@@ -61,7 +61,7 @@ struct RunOptions: ParsableArguments {
     @Flag(name: .customLong("no-huge-pages"), help: "Do not ask for transparent huge pages for guest RAM.")
     var noHugePages = false
 
-    @OptionGroup(title: "CPUID") var cpu: CPUOptions
+    @OptionGroup var cpu: CPUOptions
 
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, warning or error.", valueName: "level"))
     var logLevel: String = "warning"
