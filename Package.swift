@@ -38,10 +38,11 @@ let package = Package(
         .target(
             name: "VMM",
             dependencies: [
-                "KVM", "CPUModel", "Memory", "Loader", "Devices", "Firmware", "Virtio",
+                "KVM", "Memory", "Loader", "Devices", "Firmware", "Virtio",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "SystemPackage", package: "swift-system"),
+                "CPUModel",
             ]
         ),
         .executableTarget(
