@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // C shim: <linux/kvm.h>, request numbers as constants, non-variadic ioctl wrappers.
@@ -40,6 +42,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         .executableTarget(
@@ -48,6 +51,8 @@ let package = Package(
                 "VMM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .testTarget(name: "MemoryTests", dependencies: ["Memory"]),
@@ -55,7 +60,10 @@ let package = Package(
         .testTarget(name: "DevicesTests", dependencies: ["Devices"]),
         .testTarget(name: "FirmwareTests", dependencies: ["Firmware"]),
         .testTarget(name: "VirtioTests", dependencies: ["Virtio", "Memory", "Devices"]),
-        .testTarget(name: "VMMTests", dependencies: ["VMM", "vmm"]),
+        .testTarget(
+            name: "VMMTests",
+            dependencies: ["VMM", "vmm", .product(name: "MetricsTestKit", package: "swift-metrics")]
+        ),
         .testTarget(name: "IntegrationTests", dependencies: ["VMM", "KVM", "Loader", "vmm"]),
     ],
     swiftLanguageModes: [.v6]

@@ -40,6 +40,9 @@ public struct MachineConfiguration: Sendable {
     /// A virtio-console (hvc0) whose output goes to `serialOutput` as well.
     public var virtioConsole = false
     public var kvmPath = "/dev/kvm"
+    /// Record individual exits, keeping the latest this many per vCPU (`--trace`);
+    /// nil: no trace, and the exit loop pays one nil test.
+    public var traceCapacity: Int? = nil
 
     /// The most vCPUs a machine can have, whatever KVM allows (APIC IDs 0-253).
     public static let maximumVCPUs = 254

@@ -18,9 +18,11 @@ final class VCPULoop: @unchecked Sendable {
     let strictIO: Bool
     /// The coalesced MMIO/PIO ring, when the machine registered coalesced zones.
     let coalesced: CoalescedRing?
+    /// The record of individual exits, with `--trace` (nil: tracing costs one test).
+    let trace: ExitTrace?
 
     init(vcpu: VCPUFD, ports: IOBus, mmio: IOBus, statistics: VCPUStatistics, control: VCPUControl,
-         memory: GuestMemory, strictIO: Bool, coalesced: CoalescedRing? = nil) {
+         memory: GuestMemory, strictIO: Bool, coalesced: CoalescedRing? = nil, trace: ExitTrace? = nil) {
         self.vcpu = vcpu
         self.ports = ports
         self.mmio = mmio
@@ -29,25 +31,22 @@ final class VCPULoop: @unchecked Sendable {
         self.memory = memory
         self.strictIO = strictIO
         self.coalesced = coalesced
+        self.trace = trace
     }
 
     /// Runs until the VM ends for this vCPU.
     func run() -> StopReason {
         var pending: ExitReason? = nil  // the exit whose handling time is still being measured
+        var detail: UInt64 = 0  // its port or MMIO address, when tracing
         var returnedAt: UInt64 = 0
         while true {
             if control.request.load(ordering: .relaxed) != VCPUControl.Request.run.rawValue {
                 if let stop = obeyControlRequest() {
-                    if let reason = pending {
-                        statistics.recordHandlingTime(reason, nanoseconds: monotonicNanoseconds() &- returnedAt)
-                    }
+                    if let reason = pending { finish(reason, returnedAt: returnedAt, detail: detail) }
                     return stop
                 }
             }
-            let enteredAt = monotonicNanoseconds()
-            if let reason = pending {
-                statistics.recordHandlingTime(reason, nanoseconds: enteredAt &- returnedAt)
-            }
+            if let reason = pending { finish(reason, returnedAt: returnedAt, detail: detail) }
             let exit = vcpu.runOnce()
             returnedAt = monotonicNanoseconds()
             // Writes KVM held back happened before this exit: deliver them first.
@@ -55,10 +54,29 @@ final class VCPULoop: @unchecked Sendable {
             let reason = Self.reason(of: exit)
             statistics.count(reason)
             pending = reason
+            if trace != nil { detail = Self.detail(of: exit) }
             if let stop = handle(exit) {
-                statistics.recordHandlingTime(reason, nanoseconds: monotonicNanoseconds() &- returnedAt)
+                finish(reason, returnedAt: returnedAt, detail: detail)
                 return stop
             }
+        }
+    }
+
+    /// Accounts for the user-space time of one exit, now that it is handled.
+    @inline(__always)
+    private func finish(_ reason: ExitReason, returnedAt: UInt64, detail: UInt64) {
+        let now = monotonicNanoseconds()
+        statistics.recordHandlingTime(reason, nanoseconds: now &- returnedAt)
+        trace?.record(reason, returnedAt: returnedAt, enteredAt: now, detail: detail)
+    }
+
+    /// The port or MMIO address of an I/O exit (0 for other exits), for the trace.
+    @inline(__always)
+    static func detail(of exit: VCPUExit) -> UInt64 {
+        switch exit {
+        case .io(let io): return UInt64(io.port)
+        case .mmio(let access): return access.address
+        default: return 0
         }
     }
 

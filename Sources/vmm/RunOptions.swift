@@ -4,6 +4,10 @@ import Loader
 import Memory
 import VMM
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The options of `vmm run`, turned into a plain `MachineConfiguration`.
 struct RunOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The guest image: multiboot, 32/64-bit ELF, or a raw binary with --flat.",
@@ -55,6 +59,24 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("stats-json"), help: ArgumentHelp("Write the exit statistics as JSON.", valueName: "file"))
     var statsJSON: String?
 
+    @Option(name: .customLong("stats-interval"),
+            help: ArgumentHelp("While the guest runs, print exits per second by reason every this many seconds.",
+                               valueName: "seconds"))
+    var statsInterval: Double?
+
+    @Option(help: ArgumentHelp("Record individual exits and write them as Chrome/Perfetto trace JSON when the VM ends.",
+                               valueName: "file"))
+    var trace: String?
+
+    @Option(name: .customLong("trace-capacity"),
+            help: ArgumentHelp("Exits --trace keeps per vCPU (the latest; 24 bytes each).", valueName: "n"))
+    var traceCapacity: Int = 1 << 18
+
+    @Option(name: .customLong("metrics-file"),
+            help: ArgumentHelp("Keep the exit metrics in this file in Prometheus text format (rewritten every second).",
+                               valueName: "file"))
+    var metricsFile: String?
+
     @Flag(name: .customLong("strict-io"), help: "Stop the VM on the first access to a port or MMIO address with no device.")
     var strictIO = false
 
@@ -83,6 +105,15 @@ struct RunOptions: ParsableArguments {
         if initrd != nil && kernel == nil {
             throw ValidationError("--initrd needs --kernel FILE (a Linux kernel)")
         }
+        if let statsInterval, !(statsInterval >= 0.01 && statsInterval <= 86_400) {
+            throw ValidationError("--stats-interval must be between 0.01 and 86400 seconds, not \(statsInterval)")
+        }
+        if !(1...(1 << 24)).contains(traceCapacity) {
+            throw ValidationError("--trace-capacity must be between 1 and \(1 << 24) exits, not \(traceCapacity)")
+        }
+        for (option, path) in [("--trace", trace), ("--metrics-file", metricsFile)] {
+            if let path { try Self.checkWritable(path, option: option) }
+        }
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
             throw ValidationError("--log-level must be trace, debug, info, warning or error, not '\(logLevel)'")
         }
@@ -106,6 +137,7 @@ struct RunOptions: ParsableArguments {
         }
         configuration.strictIO = strictIO
         configuration.hugePages = !noHugePages
+        if trace != nil { configuration.traceCapacity = traceCapacity }
         if let kernel { configuration.kernel = .file(path: kernel) }
         if let flat {
             guard let address = Self.parseAddress(flat) else {
@@ -129,6 +161,15 @@ struct RunOptions: ParsableArguments {
             handler.logLevel = level
             return handler
         }
+    }
+
+    /// Creates (or truncates) `path` now, so a file that cannot be written is an
+    /// error before the guest runs rather than after.
+    static func checkWritable(_ path: String, option: String) throws {
+        guard let file = fopen(path, "w") else {
+            throw ValidationError("\(option): cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        fclose(file)
     }
 
     /// Parses "0x7c00", "0X7C00" or "31744".
