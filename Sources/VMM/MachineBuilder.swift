@@ -41,6 +41,7 @@ enum MachineBuilder {
         let system = try openKVM(configuration)
         try configuration.validate(maximumVCPUs: system.maximumVCPUs)
         let vm = try createVM(system)
+        try installMSRPolicy(configuration.msrRules, system: system, vm: vm)
         let memory = try allocateMemory(configuration, vm: vm)
         let devices = try createVirtioDevices(configuration)
         var configuration = configuration
@@ -251,6 +252,20 @@ enum MachineBuilder {
             events.append(event)
         }
         return (transport, events)
+    }
+
+    /// The MSR filter (the VMCS's MSR bitmaps, managed by KVM) for `--msr`: the
+    /// accesses the rules name exit to user space, where `MSRHandler` answers them.
+    static func installMSRPolicy(_ rules: [MSRRule], system: KVMSystem, vm: VMFD) throws(VMMError) {
+        guard !rules.isEmpty else { return }
+        let ranges = try MSRRule.filterRanges(rules)
+        for capability in [Capability.userSpaceMSR, .msrFilter] where system.check(capability) <= 0 {
+            throw .invalidConfiguration(option: "--msr", reason: "this KVM lacks \(capability.name)")
+        }
+        do {
+            try vm.enableUserSpaceMSRExits()
+            try vm.setMSRFilter(ranges)
+        } catch { throw .kvm(error) }
     }
 
     /// Write-only legacy ports whose writes may wait for the next exit, as QEMU

@@ -43,6 +43,9 @@ public struct MachineConfiguration: Sendable {
     /// Record individual exits, keeping the latest this many per vCPU (`--trace`);
     /// nil: no trace, and the exit loop pays one nil test.
     public var traceCapacity: Int? = nil
+    /// The MSR policy: accesses these rules name leave the guest and are answered
+    /// in user space (`MSRRule`); others are KVM's business. At most 16 rules.
+    public var msrRules: [MSRRule] = []
 
     /// The most vCPUs a machine can have, whatever KVM allows (APIC IDs 0-253).
     public static let maximumVCPUs = 254

@@ -62,7 +62,9 @@ public final class VirtualMachine: @unchecked Sendable {
             let stats = try VCPUStatistics()
             loops.append(VCPULoop(vcpu: vcpu, ports: machine.ports, mmio: machine.mmio, statistics: stats,
                                   control: control, memory: machine.memory, strictIO: configuration.strictIO,
-                                  coalesced: machine.coalesced, trace: traces.isEmpty ? nil : traces[index]))
+                                  coalesced: machine.coalesced, trace: traces.isEmpty ? nil : traces[index],
+                                  msrHandler: configuration.msrRules.isEmpty ? nil
+                                      : MSRHandler(rules: configuration.msrRules)))
             controls.append(control)
             statistics.append(stats)
         }

@@ -77,6 +77,11 @@ struct RunOptions: ParsableArguments {
                                valueName: "file"))
     var metricsFile: String?
 
+    @Option(name: .customLong("msr"),
+            help: ArgumentHelp("Filter an MSR or range: FIRST[-LAST]:r|w|rw:allow|gp|value=V|record[=V]. Repeatable.",
+                               valueName: "rule"))
+    var msrRules: [String] = []
+
     @Flag(name: .customLong("strict-io"), help: "Stop the VM on the first access to a port or MMIO address with no device.")
     var strictIO = false
 
@@ -138,6 +143,9 @@ struct RunOptions: ParsableArguments {
         configuration.strictIO = strictIO
         configuration.hugePages = !noHugePages
         if trace != nil { configuration.traceCapacity = traceCapacity }
+        configuration.msrRules = try msrRules.map { text in
+            do { return try MSRRule.parse(text) } catch { throw ValidationError("\(error)") }
+        }
         if let kernel { configuration.kernel = .file(path: kernel) }
         if let flat {
             guard let address = Self.parseAddress(flat) else {
