@@ -42,6 +42,7 @@ enum MachineBuilder {
         try configuration.validate(maximumVCPUs: system.maximumVCPUs)
         let vm = try createVM(system)
         try installMSRPolicy(configuration.msrRules, system: system, vm: vm)
+        try applyExitControls(configuration, system: system, vm: vm)
         let memory = try allocateMemory(configuration, vm: vm)
         let devices = try createVirtioDevices(configuration)
         var configuration = configuration
@@ -70,7 +71,7 @@ enum MachineBuilder {
         let mmio = mmioBus.freeze()
         let vcpus = try createVCPUs(configuration, system: system, vm: vm, plan: plan)
         let coalesced = try registerCoalescedZones(system: system, vm: vm, vcpus: vcpus,
-                                                   virtioCount: virtio.count)
+                                                   virtioCount: virtio.count, extra: configuration.coalescedZones)
         return BuiltMachine(system: system, vm: vm, memory: memory, plan: plan, ports: ports, mmio: mmio,
                             vcpus: vcpus, serial: serial, keyboard: keyboard, coalesced: coalesced, virtio: virtio,
                             virtioConsole: devices.lazy.compactMap { $0.device as? VirtioConsole }.first,
@@ -284,11 +285,20 @@ enum MachineBuilder {
     /// Registers the coalesced zones KVM supports (ports with KVM_CAP_COALESCED_PIO,
     /// virtio registers with KVM_CAP_COALESCED_MMIO); returns the ring to replay,
     /// or nil (every write then exits as usual).
-    static func registerCoalescedZones(system: KVMSystem, vm: VMFD, vcpus: [VCPUFD], virtioCount: Int)
-        throws(VMMError) -> CoalescedRing?
+    static func registerCoalescedZones(system: KVMSystem, vm: VMFD, vcpus: [VCPUFD], virtioCount: Int,
+                                       extra: [CoalescedZone] = []) throws(VMMError) -> CoalescedRing?
     {
-        guard let ring = vcpus.first?.coalescedRing() else { return nil }
+        guard let ring = vcpus.first?.coalescedRing() else {
+            if !extra.isEmpty {
+                throw .invalidConfiguration(option: "--coalesced", reason: "this KVM has no coalesced MMIO ring")
+            }
+            return nil
+        }
+        if extra.contains(where: { $0.space == .port }) && system.check(.coalescedPIO) <= 0 {
+            throw .invalidConfiguration(option: "--coalesced pio", reason: "this KVM lacks KVM_CAP_COALESCED_PIO")
+        }
         do {
+            for zone in extra { try vm.registerCoalesced(space: zone.space, address: zone.address, size: zone.size) }
             if system.check(.coalescedPIO) > 0 {
                 for zone in coalescedPorts { try vm.registerCoalesced(space: .port, address: zone.port, size: zone.size) }
             }

@@ -46,6 +46,12 @@ public struct MachineConfiguration: Sendable {
     /// The MSR policy: accesses these rules name leave the guest and are answered
     /// in user space (`MSRRule`); others are KVM's business. At most 16 rules.
     public var msrRules: [MSRRule] = []
+    /// What HLT costs (`--halt`).
+    public var halt: HaltMode = .inKernel
+    /// Whether PAUSE-loop exiting stays on (KVM's default); false disables it.
+    public var pauseExits = true
+    /// Extra KVM coalesced zones (`--coalesced`), on top of the machine's own.
+    public var coalescedZones: [CoalescedZone] = []
 
     /// The most vCPUs a machine can have, whatever KVM allows (APIC IDs 0-253).
     public static let maximumVCPUs = 254

@@ -82,6 +82,18 @@ struct RunOptions: ParsableArguments {
                                valueName: "rule"))
     var msrRules: [String] = []
 
+    @Option(help: ArgumentHelp("What HLT costs: in-kernel (KVM sleeps), poll[=NS] (KVM busy-polls first), "
+                               + "guest (no HLT exit).", valueName: "mode"))
+    var halt: String = "in-kernel"
+
+    @Option(name: .customLong("pause-exits"), help: ArgumentHelp("PAUSE-loop exiting: on (KVM's default) or off.",
+                                                                 valueName: "on|off"))
+    var pauseExits: String = "on"
+
+    @Option(help: ArgumentHelp("An extra KVM coalesced zone: writes there wait in KVM's ring until the next exit. "
+                               + "Repeatable.", valueName: "mmio:ADDR:SIZE|pio:PORT:SIZE"))
+    var coalesced: [String] = []
+
     @Flag(name: .customLong("strict-io"), help: "Stop the VM on the first access to a port or MMIO address with no device.")
     var strictIO = false
 
@@ -143,6 +155,14 @@ struct RunOptions: ParsableArguments {
         configuration.strictIO = strictIO
         configuration.hugePages = !noHugePages
         if trace != nil { configuration.traceCapacity = traceCapacity }
+        do {
+            configuration.halt = try HaltMode.parse(halt)
+            configuration.coalescedZones = try coalesced.map { text throws(VMMError) in try CoalescedZone.parse(text) }
+        } catch { throw ValidationError("\(error)") }
+        guard ["on", "off"].contains(pauseExits) else {
+            throw ValidationError("--pause-exits must be on or off, not '\(pauseExits)'")
+        }
+        configuration.pauseExits = pauseExits == "on"
         configuration.msrRules = try msrRules.map { text in
             do { return try MSRRule.parse(text) } catch { throw ValidationError("\(error)") }
         }
