@@ -254,8 +254,9 @@ static int send_ping(void)
 enum wanted { WANT_ARP_REPLY, WANT_ECHO_REPLY };
 
 /* What one received frame (len bytes, header included) means for `want`:
- * 1 the awaited reply, -1 a reply that is wrong or an ARP answer that could not
- * be sent (printed), 0 anything else. An ARP request for our address is answered. */
+ * 1 the awaited reply (sent to our MAC), -1 a reply that is wrong or an ARP
+ * answer that could not be sent (printed), 0 anything else. An ARP request for
+ * our address is answered. */
 static int examine(const uint8_t *buffer, uint32_t len, enum wanted want)
 {
     if (len < NET_HDR + ETH_HLEN)
@@ -274,14 +275,15 @@ static int examine(const uint8_t *buffer, uint32_t len, enum wanted want)
             bytes_copy(spa, a + 14, 4);
             return send_arp(ARP_REPLY, sha, sha, spa) == VIRTIO_OK ? 0 : -1;
         }
-        if (want == WANT_ARP_REPLY && op == ARP_REPLY && bytes_equal(a + 14, host_ip, 4) &&
-            bytes_equal(a + 24, guest_ip, 4)) {
+        if (want == WANT_ARP_REPLY && op == ARP_REPLY && bytes_equal(f, guest_mac, 6) &&
+            bytes_equal(a + 14, host_ip, 4) && bytes_equal(a + 24, guest_ip, 4)) {
             bytes_copy(host_mac, a + 8, 6);
             return 1;
         }
         return 0;
     }
-    if (want != WANT_ECHO_REPLY || type != ETHERTYPE_IPV4 || flen < ETH_HLEN + IP_HLEN)
+    if (want != WANT_ECHO_REPLY || type != ETHERTYPE_IPV4 || flen < ETH_HLEN + IP_HLEN ||
+        !bytes_equal(f, guest_mac, 6))
         return 0;
     const uint8_t *ip = f + ETH_HLEN;
     unsigned ihl = (unsigned)(ip[0] & 15) * 4;
