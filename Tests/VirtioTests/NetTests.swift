@@ -86,6 +86,26 @@ import Testing
         #expect(net.statistics.bytesReceived == UInt64(first.count + second.count))
     }
 
+    /// With EVENT_IDX, finding the ring empty with a frame pending publishes
+    /// avail_event, so the driver notifies for its next buffer and the frame is
+    /// not stranded.
+    @Test func pendingFrameAsksForTheNextBufferWithEventIndex() throws {
+        var ring = try TestDriver()
+        var queue = ring.queue(eventIndex: true)
+        let (net, backend, _) = Self.makeDevice()
+        try Self.postReceive(&ring, 0, address: 0x10000, length: 1526)
+        backend.queue(Self.frame(60, seed: 1))
+        backend.queue(Self.frame(61, seed: 2))
+        _ = try net.process(queue: &queue, index: VirtioNet.receiveQueue, memory: ring.memory)
+        #expect(try ring.usedIndex() == 1)
+        // The second frame is pending; the driver's next buffer (avail entry 1) must be notified.
+        #expect(try ring.availEvent() == 1)
+        #expect(Virtqueue.needEvent(eventIndex: try ring.availEvent(), new: 2, old: 1))
+        try Self.postReceive(&ring, 1, address: 0x20000, length: 1526)
+        _ = try net.process(queue: &queue, index: VirtioNet.receiveQueue, memory: ring.memory)
+        #expect(try ring.usedEntry(1) == (1, UInt32(NetHeader.size + 61)))
+    }
+
     @Test func frameIsScatteredOverAChainOfBuffers() throws {
         var ring = try TestDriver()
         var queue = ring.queue()
