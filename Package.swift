@@ -19,6 +19,8 @@ let package = Package(
     targets: [
         // C shim: <linux/kvm.h>, request numbers as constants, non-variadic ioctl wrappers.
         .target(name: "CKVM"),
+        // C shim for host calls outside KVM (the TAP device's TUNSETIFF). Used by VMM.
+        .target(name: "CHost"),
         // Typed handles over KVM. The only target that imports CKVM.
         .target(
             name: "KVM",
@@ -38,7 +40,7 @@ let package = Package(
         .target(
             name: "VMM",
             dependencies: [
-                "KVM", "Memory", "Loader", "Devices", "Firmware", "Virtio",
+                "KVM", "Memory", "Loader", "Devices", "Firmware", "Virtio", "CHost",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "SystemPackage", package: "swift-system"),

@@ -61,6 +61,7 @@ enum MachineBuilder {
             virtio.append(transport)
             events += deviceEvents
         }
+        try watchNetBackends(devices, ioThread: ioThread)
         let serialIRQ = try interruptLine(vm: vm, gsi: PCInterrupts.com1)
         let keyboardIRQ = try interruptLine(vm: vm, gsi: PCInterrupts.keyboard)
         let mouseIRQ = try interruptLine(vm: vm, gsi: PCInterrupts.mouse)
@@ -194,7 +195,7 @@ enum MachineBuilder {
         do { return try ImageLoader.load(image.bytes, into: memory, options: options) } catch { throw .loader(error) }
     }
 
-    /// The virtio devices the configuration asks for, in slot order: disks, rng, console.
+    /// The virtio devices the configuration asks for, in slot order: disks, nets, rng, console.
     static func createVirtioDevices(_ configuration: MachineConfiguration) throws(VMMError)
         -> [(name: String, device: any VirtioDevice)]
     {
@@ -207,6 +208,7 @@ enum MachineBuilder {
                 throw .invalidConfiguration(option: "--drive", reason: "\(drive.path): \(error)")
             }
         }
+        devices += try createNetDevices(configuration)
         if configuration.rng { devices.append(("virtio-rng", VirtioRNG())) }
         if configuration.virtioConsole {
             devices.append(("virtio-console", VirtioConsole(output: configuration.serialOutput)))

@@ -35,6 +35,8 @@ public struct MachineConfiguration: Sendable {
     public var onReset: ResetAction = .exit
     /// virtio-blk disks, in order (the first is /dev/vda in Linux).
     public var drives: [DriveConfiguration] = []
+    /// virtio-net devices, each over a host TAP device, in order (eth0 first in Linux).
+    public var nets: [NetConfiguration] = []
     /// A virtio-rng device fed from the host kernel's random source.
     public var rng = false
     /// A virtio-console (hvc0) whose output goes to `serialOutput` as well.

@@ -31,6 +31,11 @@ struct RunOptions: ParsableArguments {
                                valueName: "path[,ro]"))
     var drives: [String] = []
 
+    @Option(name: .customLong("net"),
+            help: ArgumentHelp("A virtio-net device over an existing TAP device; without mac=, a locally administered "
+                               + "MAC. Repeatable.", valueName: "tap=NAME[,mac=MAC]"))
+    var nets: [String] = []
+
     @Flag(help: "Add a virtio-rng device fed from the host's getrandom(2).")
     var rng = false
 
@@ -151,6 +156,9 @@ struct RunOptions: ParsableArguments {
         configuration.virtioConsole = console == "virtio"
         configuration.drives = try drives.map { text in
             do { return try DriveConfiguration.parse(text) } catch { throw ValidationError("\(error)") }
+        }
+        configuration.nets = try nets.map { text in
+            do { return try NetConfiguration.parse(text) } catch { throw ValidationError("\(error)") }
         }
         configuration.strictIO = strictIO
         configuration.hugePages = !noHugePages
