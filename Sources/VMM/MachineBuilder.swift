@@ -23,6 +23,8 @@ struct BuiltMachine {
     /// virtio-mmio devices and the thread that serves their queues.
     let virtio: [VirtioMMIODevice]
     let virtioConsole: VirtioConsole?
+    /// The Unix-socket side of virtio-vsock, closed when the VM stops.
+    let vsock: VsockMultiplexer?
     let ioThread: IOThread
     /// Eventfds registered with KVM_IRQFD, kept open as long as the machine.
     let interruptEvents: [EventFD]
@@ -59,6 +61,7 @@ enum MachineBuilder {
             virtio.append(transport)
             events += deviceEvents
         }
+        let vsock = try watchVsock(devices.map(\.device), ioThread: ioThread)
         let serialIRQ = try interruptLine(vm: vm, gsi: PCInterrupts.com1)
         let keyboardIRQ = try interruptLine(vm: vm, gsi: PCInterrupts.keyboard)
         let mouseIRQ = try interruptLine(vm: vm, gsi: PCInterrupts.mouse)
@@ -72,6 +75,7 @@ enum MachineBuilder {
         return BuiltMachine(system: system, vm: vm, memory: memory, plan: plan, ports: ports, mmio: mmio,
                             vcpus: vcpus, serial: serial, keyboard: keyboard, coalesced: coalesced, virtio: virtio,
                             virtioConsole: devices.lazy.compactMap { $0.device as? VirtioConsole }.first,
+                            vsock: vsock,
                             ioThread: ioThread,
                             interruptEvents: [serialIRQ.event, keyboardIRQ.event, mouseIRQ.event] + events)
     }
@@ -191,7 +195,7 @@ enum MachineBuilder {
         do { return try ImageLoader.load(image.bytes, into: memory, options: options) } catch { throw .loader(error) }
     }
 
-    /// The virtio devices the configuration asks for, in slot order: disks, rng, console.
+    /// The virtio devices the configuration asks for, in slot order: disks, rng, console, vsock.
     static func createVirtioDevices(_ configuration: MachineConfiguration) throws(VMMError)
         -> [(name: String, device: any VirtioDevice)]
     {
@@ -208,6 +212,7 @@ enum MachineBuilder {
         if configuration.virtioConsole {
             devices.append(("virtio-console", VirtioConsole(output: configuration.serialOutput)))
         }
+        if let vsock = configuration.vsock { devices.append(("virtio-vsock", try makeVsock(vsock))) }
         guard devices.count <= VirtioLayout.capacity else {
             throw .invalidConfiguration(option: "--drive", reason: "\(devices.count) virtio devices; at most "
                 + "\(VirtioLayout.capacity) fit (one interrupt line each)")

@@ -39,6 +39,8 @@ public struct MachineConfiguration: Sendable {
     public var rng = false
     /// A virtio-console (hvc0) whose output goes to `serialOutput` as well.
     public var virtioConsole = false
+    /// A virtio-vsock device whose host side is Unix sockets (Firecracker's model).
+    public var vsock: VsockConfiguration? = nil
     public var kvmPath = "/dev/kvm"
 
     /// The most vCPUs a machine can have, whatever KVM allows (APIC IDs 0-253).

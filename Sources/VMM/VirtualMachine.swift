@@ -142,6 +142,7 @@ public final class VirtualMachine: @unchecked Sendable {
         haltMonitor.withLock { $0?.cancel() }
         inputPump.withLock { $0?.stop() }
         machine.ioThread.stop()
+        machine.vsock?.close()
         let joined = threads.withLock { threads in
             defer { threads.removeAll() }
             return threads
