@@ -107,6 +107,12 @@ import VMM
         let listening = vmm.waitForLine("virtio-vsock: listening on port 5000")
         #expect(listening, "\(vmm.stdout)")
         if listening {
+            // A client that says nothing is closed after about 3 s.
+            let silent = try SocketPeer.connect(path: base)
+            let start = Date()
+            #expect(silent.closedByPeer(), "a silent client is closed")
+            #expect(Date().timeIntervalSince(start) < 5)
+            silent.close()
             // Not a CONNECT line; no newline in 32 bytes: both are closed without an answer.
             for request in ["HELLO 5000\n", String(repeating: "x", count: 40)] {
                 let client = try SocketPeer.connect(path: base)
@@ -128,6 +134,33 @@ import VMM
         #expect(result.stderr.contains("host connection closed: 'HELLO 5000' is not 'CONNECT <port>'"),
                 "\(result.stderr)")
         #expect(result.stderr.contains("host connection closed: no newline in the first 32 bytes"))
+        #expect(result.stderr.contains("host connection closed: no CONNECT line within 3 s"))
+    }
+
+    /// 64 KiB from the host to a guest that advertises a 4 KiB buffer: the
+    /// device sends at most the guest's credit, the guest echoes every packet
+    /// (256-byte receive buffers), and every byte comes back in order.
+    @Test func largeHostMessageFlowsWithinTheGuestsCredit() throws {
+        let base = Self.socketPath("large")
+        Self.removeSockets(base)
+        defer { Self.removeSockets(base) }
+        let vmm = try run(base, commandLine: "vsock-listen=5000")
+        let listening = vmm.waitForLine("virtio-vsock: listening on port 5000")
+        #expect(listening, "\(vmm.stdout)")
+        if listening {
+            let message = (0..<65536).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 8) }
+            let client = try SocketPeer.connect(path: base)
+            try client.write("CONNECT 5000\n")
+            #expect(try client.readLine().hasPrefix("OK "))
+            try client.write(message)
+            #expect(try client.read(count: message.count) == message)
+            client.close()
+        }
+        let result = vmm.finish()
+        #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("virtio-vsock: echoed 65536 bytes back\n"))
+        #expect(result.stdout.hasSuffix(Self.summaryOK))
+        #expect(!result.stderr.contains("warning"), "\(result.stderr)")
     }
 
     @Test func staleSocketIsReplacedButOtherFilesAreNot() throws {

@@ -93,7 +93,8 @@ struct VsockConnections {
     mutating func handle(_ header: VsockHeader, payload: [UInt8], backend: any VsockBackend) {
         guard let operation = header.operation else { return }
         let key = VsockConnectionKey(guestPort: header.sourcePort, hostPort: header.destinationPort)
-        guard var connection = connections[key] else {
+        // Taken out while it changes, so its buffer is not copied on write.
+        guard var connection = connections.removeValue(forKey: key) else {
             switch operation {
             case .request: open(key, header: header, backend: backend)
             case .reset: break  // nothing to reset; never answer an RST
@@ -165,7 +166,7 @@ struct VsockConnections {
 
     /// The stream `token` may have become readable or writable.
     mutating func hostReady(token: UInt64) {
-        guard let key = tokens[token], var connection = connections[key] else { return }
+        guard let key = tokens[token], var connection = connections.removeValue(forKey: key) else { return }
         connection.hostReadable = true
         let verdict = connection.flush()
         apply(verdict, to: connection)
@@ -205,7 +206,7 @@ struct VsockConnections {
             turns -= 1
             let key = ready.removeFirst()
             readySet.remove(key)
-            guard var connection = connections[key] else { continue }
+            guard var connection = connections.removeValue(forKey: key) else { continue }
             let outgoing = scratch.withUnsafeMutableBytes { connection.nextOutgoing(room: room, scratch: $0) }
             switch outgoing {
             case .idle:
