@@ -179,7 +179,7 @@ struct VsockConnections {
             guard let deadline = connection.deadline, deadline <= now else { continue }
             let reason = connection.phase == .requesting
                 ? "no RESPONSE from the guest in time" : "the host did not take the guest's last bytes in time"
-            apply(.reset("\(connection.key): \(reason)"), to: connection)
+            apply(.reset(reason), to: connection)
         }
     }
 
