@@ -23,6 +23,8 @@ struct BuiltMachine {
     /// virtio-mmio devices and the thread that serves their queues.
     let virtio: [VirtioMMIODevice]
     let virtioConsole: VirtioConsole?
+    /// The Unix-socket side of virtio-vsock, closed when the VM stops.
+    let vsock: VsockMultiplexer?
     let ioThread: IOThread
     /// Eventfds registered with KVM_IRQFD, kept open as long as the machine.
     let interruptEvents: [EventFD]
@@ -62,6 +64,7 @@ enum MachineBuilder {
             events += deviceEvents
         }
         try watchNetBackends(devices, ioThread: ioThread)
+        let vsock = try watchVsock(devices.map(\.device), ioThread: ioThread)
         let serialIRQ = try interruptLine(vm: vm, gsi: PCInterrupts.com1)
         let keyboardIRQ = try interruptLine(vm: vm, gsi: PCInterrupts.keyboard)
         let mouseIRQ = try interruptLine(vm: vm, gsi: PCInterrupts.mouse)
@@ -76,6 +79,7 @@ enum MachineBuilder {
         return BuiltMachine(system: system, vm: vm, memory: memory, plan: plan, ports: ports, mmio: mmio,
                             vcpus: vcpus, serial: serial, keyboard: keyboard, coalesced: coalesced, virtio: virtio,
                             virtioConsole: devices.lazy.compactMap { $0.device as? VirtioConsole }.first,
+                            vsock: vsock,
                             ioThread: ioThread,
                             interruptEvents: [serialIRQ.event, keyboardIRQ.event, mouseIRQ.event] + events)
     }
@@ -195,7 +199,7 @@ enum MachineBuilder {
         do { return try ImageLoader.load(image.bytes, into: memory, options: options) } catch { throw .loader(error) }
     }
 
-    /// The virtio devices the configuration asks for, in slot order: disks, nets, rng, console.
+    /// The virtio devices the configuration asks for, in slot order: disks, nets, rng, console, vsock.
     static func createVirtioDevices(_ configuration: MachineConfiguration) throws(VMMError)
         -> [(name: String, device: any VirtioDevice)]
     {
@@ -213,6 +217,7 @@ enum MachineBuilder {
         if configuration.virtioConsole {
             devices.append(("virtio-console", VirtioConsole(output: configuration.serialOutput)))
         }
+        if let vsock = configuration.vsock { devices.append(("virtio-vsock", try makeVsock(vsock))) }
         guard devices.count <= VirtioLayout.capacity else {
             throw .invalidConfiguration(option: "--drive", reason: "\(devices.count) virtio devices; at most "
                 + "\(VirtioLayout.capacity) fit (one interrupt line each)")

@@ -41,6 +41,8 @@ public struct MachineConfiguration: Sendable {
     public var rng = false
     /// A virtio-console (hvc0) whose output goes to `serialOutput` as well.
     public var virtioConsole = false
+    /// A virtio-vsock device whose host side is Unix sockets (Firecracker's model).
+    public var vsock: VsockConfiguration? = nil
     public var kvmPath = "/dev/kvm"
     /// Record individual exits, keeping the latest this many per vCPU (`--trace`);
     /// nil: no trace, and the exit loop pays one nil test.

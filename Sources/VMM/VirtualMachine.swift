@@ -187,6 +187,7 @@ public final class VirtualMachine: @unchecked Sendable {
         inputPump.withLock { $0?.stop() }
         for sampler in samplers.withLock({ $0 }) { sampler.stop() }
         machine.ioThread.stop()
+        machine.vsock?.close()
         let joined = threads.withLock { threads in
             defer { threads.removeAll() }
             return threads

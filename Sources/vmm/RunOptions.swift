@@ -43,6 +43,11 @@ struct RunOptions: ParsableArguments {
                                valueName: "kind"))
     var console: String = "serial"
 
+    @Option(help: ArgumentHelp("A virtio-vsock device for guest CID N (3 or more): host clients connect to PATH "
+                               + "and send 'CONNECT <port>\\n'; guest connections to host port P reach PATH_P.",
+                               valueName: "cid=N,uds=PATH"))
+    var vsock: String?
+
     @Option(name: .customLong("on-reset"),
             help: ArgumentHelp("What a guest reset (i8042 0xFE) does: exit (as Firecracker) or restart.",
                                valueName: "action"))
@@ -159,6 +164,9 @@ struct RunOptions: ParsableArguments {
         }
         configuration.nets = try nets.map { text in
             do { return try NetConfiguration.parse(text) } catch { throw ValidationError("\(error)") }
+        }
+        if let vsock {
+            do { configuration.vsock = try VsockConfiguration.parse(vsock) } catch { throw ValidationError("\(error)") }
         }
         configuration.strictIO = strictIO
         configuration.hugePages = !noHugePages

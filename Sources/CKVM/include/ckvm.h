@@ -220,6 +220,14 @@ static inline int ckvm_epoll_add_edge(int epfd, int fd, uint64_t token) {
     return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
 }
 
+/// Adds a stream socket, edge-triggered, for input, room to write and hang-up
+/// (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET): reported once per change, so the
+/// owner reads or writes until EAGAIN, or remembers that it stopped early.
+static inline int ckvm_epoll_add_stream(int epfd, int fd, uint64_t token) {
+    struct epoll_event event = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data = { .u64 = token } };
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
+}
+
 /// Stops watching `fd`.
 static inline int ckvm_epoll_remove(int epfd, int fd) {
     return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, 0);

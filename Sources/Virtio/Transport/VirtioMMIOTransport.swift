@@ -126,6 +126,7 @@ public struct VirtioMMIOTransport: Sendable {
         case 2: return "virtio-blk"
         case 3: return "virtio-console"
         case 4: return "virtio-rng"
+        case 19: return "virtio-vsock"
         default: return "virtio-\(id)"
         }
     }
