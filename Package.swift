@@ -13,14 +13,20 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // C shim: <linux/kvm.h>, request numbers as constants, non-variadic ioctl wrappers.
         .target(name: "CKVM"),
+        // C shim for host calls outside KVM (the TAP device's TUNSETIFF). Used by VMM.
+        .target(name: "CHost"),
+        // CPUID data and the CPUID policy (templates, named features, edits). No KVM.
+        .target(name: "CPUModel", exclude: ["README.md"]),
         // Typed handles over KVM. The only target that imports CKVM.
         .target(
             name: "KVM",
-            dependencies: ["CKVM", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["CKVM", "CPUModel", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // Guest physical memory: addresses, regions, bounds-checked access. No KVM.
         .target(name: "Memory"),
@@ -36,27 +42,35 @@ let package = Package(
         .target(
             name: "VMM",
             dependencies: [
-                "KVM", "Memory", "Loader", "Devices", "Firmware", "Virtio",
+                "KVM", "Memory", "Loader", "Devices", "Firmware", "Virtio", "CHost",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                "CPUModel",
             ]
         ),
         .executableTarget(
             name: "vmm",
             dependencies: [
-                "VMM",
+                "VMM", "CPUModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .testTarget(name: "MemoryTests", dependencies: ["Memory"]),
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Memory"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices"]),
         .testTarget(name: "FirmwareTests", dependencies: ["Firmware"]),
+        .testTarget(name: "CPUModelTests", dependencies: ["CPUModel"]),
         .testTarget(name: "VirtioTests", dependencies: ["Virtio", "Memory", "Devices"]),
-        .testTarget(name: "VMMTests", dependencies: ["VMM", "vmm"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["VMM", "KVM", "Loader", "vmm"]),
+        .testTarget(
+            name: "VMMTests",
+            dependencies: ["VMM", "vmm", "CPUModel", .product(name: "MetricsTestKit", package: "swift-metrics")]
+        ),
+        .testTarget(name: "IntegrationTests", dependencies: ["VMM", "KVM", "CPUModel", "Loader", "vmm"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,9 +3,11 @@ import Synchronization
 
 /// The ring in which KVM queues guest writes to coalesced MMIO/PIO zones.
 ///
-/// Any thread may `drain` it; a drain already in progress elsewhere makes this one
-/// return at once (a try-lock, never a wait), since that drain delivers the
-/// entries. Draining allocates nothing: entries are copied into a fixed buffer.
+/// Any thread may `drain` it. A vCPU must not act on its exit before every write
+/// it queued earlier reached its device, so when another thread is draining,
+/// `drain` spins until that drain ends (a ring's worth of device writes at most)
+/// and then drains what is left. Draining allocates nothing: entries are copied
+/// into a fixed buffer.
 public final class CoalescedRing: @unchecked Sendable {
     /// One queued write.
     public struct Write {
@@ -36,8 +38,8 @@ public final class CoalescedRing: @unchecked Sendable {
     /// Hands every queued write, oldest first, to `body`; returns how many there were.
     @discardableResult
     public func drain(_ body: (Write) -> Void) -> Int {
-        guard draining.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
-            return 0
+        while !draining.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
+            ckvm_cpu_relax()
         }
         defer { draining.store(false, ordering: .releasing) }
         var total = 0

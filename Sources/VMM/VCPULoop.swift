@@ -18,9 +18,14 @@ final class VCPULoop: @unchecked Sendable {
     let strictIO: Bool
     /// The coalesced MMIO/PIO ring, when the machine registered coalesced zones.
     let coalesced: CoalescedRing?
+    /// The record of individual exits, with `--trace` (nil: tracing costs one test).
+    let trace: ExitTrace?
+    /// Answers filtered RDMSR/WRMSR (nil: no MSR policy, no such exits).
+    let msrHandler: MSRHandler?
 
     init(vcpu: VCPUFD, ports: IOBus, mmio: IOBus, statistics: VCPUStatistics, control: VCPUControl,
-         memory: GuestMemory, strictIO: Bool, coalesced: CoalescedRing? = nil) {
+         memory: GuestMemory, strictIO: Bool, coalesced: CoalescedRing? = nil, trace: ExitTrace? = nil,
+         msrHandler: MSRHandler? = nil) {
         self.vcpu = vcpu
         self.ports = ports
         self.mmio = mmio
@@ -29,25 +34,23 @@ final class VCPULoop: @unchecked Sendable {
         self.memory = memory
         self.strictIO = strictIO
         self.coalesced = coalesced
+        self.trace = trace
+        self.msrHandler = msrHandler
     }
 
     /// Runs until the VM ends for this vCPU.
     func run() -> StopReason {
         var pending: ExitReason? = nil  // the exit whose handling time is still being measured
+        var detail: UInt64 = 0  // its port or MMIO address, when tracing
         var returnedAt: UInt64 = 0
         while true {
             if control.request.load(ordering: .relaxed) != VCPUControl.Request.run.rawValue {
                 if let stop = obeyControlRequest() {
-                    if let reason = pending {
-                        statistics.recordHandlingTime(reason, nanoseconds: monotonicNanoseconds() &- returnedAt)
-                    }
+                    if let reason = pending { finish(reason, returnedAt: returnedAt, detail: detail) }
                     return stop
                 }
             }
-            let enteredAt = monotonicNanoseconds()
-            if let reason = pending {
-                statistics.recordHandlingTime(reason, nanoseconds: enteredAt &- returnedAt)
-            }
+            if let reason = pending { finish(reason, returnedAt: returnedAt, detail: detail) }
             let exit = vcpu.runOnce()
             returnedAt = monotonicNanoseconds()
             // Writes KVM held back happened before this exit: deliver them first.
@@ -55,10 +58,30 @@ final class VCPULoop: @unchecked Sendable {
             let reason = Self.reason(of: exit)
             statistics.count(reason)
             pending = reason
+            if trace != nil { detail = Self.detail(of: exit) }
             if let stop = handle(exit) {
-                statistics.recordHandlingTime(reason, nanoseconds: monotonicNanoseconds() &- returnedAt)
+                finish(reason, returnedAt: returnedAt, detail: detail)
                 return stop
             }
+        }
+    }
+
+    /// Accounts for the user-space time of one exit, now that it is handled.
+    @inline(__always)
+    private func finish(_ reason: ExitReason, returnedAt: UInt64, detail: UInt64) {
+        let now = monotonicNanoseconds()
+        statistics.recordHandlingTime(reason, nanoseconds: now &- returnedAt)
+        trace?.record(reason, returnedAt: returnedAt, enteredAt: now, detail: detail)
+    }
+
+    /// The port or MMIO address of an I/O exit (0 for other exits), for the trace.
+    @inline(__always)
+    static func detail(of exit: VCPUExit) -> UInt64 {
+        switch exit {
+        case .io(let io): return UInt64(io.port)
+        case .mmio(let access): return access.address
+        case .msr(let access): return UInt64(access.index)
+        default: return 0
         }
     }
 
@@ -67,6 +90,7 @@ final class VCPULoop: @unchecked Sendable {
         switch exit {
         case .io(let io): return io.isWrite ? .ioOut : .ioIn
         case .mmio(let access): return access.isWrite ? .mmioWrite : .mmioRead
+        case .msr(let access): return access.isWrite ? .msrWrite : .msrRead
         case .halt: return .halt
         case .shutdown: return .shutdown
         case .systemEvent: return .systemEvent
@@ -90,6 +114,12 @@ final class VCPULoop: @unchecked Sendable {
             return handlePortIO(io)
         case .mmio(let access):
             return handleMMIO(access)
+        case .msr(let access):
+            if access.isWrite { statistics.msrWrites.increment(UInt64(access.index)) } else {
+                statistics.msrReads.increment(UInt64(access.index))
+            }
+            if let msrHandler { msrHandler.handle(access) } else { access.injectGeneralProtection() }
+            return nil
         case .interrupted:
             // A kick: clear immediate_exit; the control word is checked at the top.
             vcpu.requestImmediateExit(false)

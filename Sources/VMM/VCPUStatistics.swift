@@ -1,4 +1,5 @@
 import Histogram
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -10,13 +11,15 @@ import Glibc
 ///
 /// Everything is allocated up front and reached through pointers, so recording
 /// in the exit loop allocates nothing and takes no lock. It is written by the
-/// vCPU's thread only and read once that thread has stopped.
+/// vCPU's thread only and read once that thread has stopped, except the counts
+/// by reason: relaxed atomics (plain loads and stores on x86), which the live
+/// view and the metrics read while the vCPU runs.
 public final class VCPUStatistics: @unchecked Sendable {
     public static let portCount = 65536
     /// Longest user-space handling time recorded in the histograms: 10 s.
     public static let highestTrackableNanoseconds: UInt64 = 10_000_000_000
 
-    let reasonCounts: UnsafeMutablePointer<UInt64>
+    let reasonCounts: UnsafeMutablePointer<Atomic<UInt64>>
     let reasonNanoseconds: UnsafeMutablePointer<UInt64>
     let histograms: UnsafeMutablePointer<Histogram<UInt64>>
     /// Exits per port (reads and writes).
@@ -29,6 +32,9 @@ public final class VCPUStatistics: @unchecked Sendable {
     public let unassignedMMIO: AddressCounters
     /// Writes KVM queued in the coalesced ring (no exit each), per 4 KiB page (or port).
     public let coalescedWrites: AddressCounters
+    /// RDMSR and WRMSR exits (filtered MSRs) per MSR index.
+    public let msrReads: AddressCounters
+    public let msrWrites: AddressCounters
 
     public init() throws(VMMError) {
         // calloc of large blocks maps zero pages lazily: only ports used cost memory.
@@ -43,7 +49,7 @@ public final class VCPUStatistics: @unchecked Sendable {
         unassignedPortCounts = unassignedPorts.assumingMemoryBound(to: UInt64.self)
         let reasons = ExitReason.count
         reasonCounts = .allocate(capacity: reasons)
-        reasonCounts.initialize(repeating: 0, count: reasons)
+        for i in 0..<reasons { (reasonCounts + i).initialize(to: Atomic(0)) }
         reasonNanoseconds = .allocate(capacity: reasons)
         reasonNanoseconds.initialize(repeating: 0, count: reasons)
         histograms = .allocate(capacity: reasons)
@@ -55,11 +61,14 @@ public final class VCPUStatistics: @unchecked Sendable {
         mmioPages = AddressCounters(capacity: 256)
         unassignedMMIO = AddressCounters(capacity: 256)
         coalescedWrites = AddressCounters(capacity: 64)
+        msrReads = AddressCounters(capacity: 64)
+        msrWrites = AddressCounters(capacity: 64)
     }
 
     deinit {
         histograms.deinitialize(count: ExitReason.count)
         histograms.deallocate()
+        reasonCounts.deinitialize(count: ExitReason.count)
         reasonCounts.deallocate()
         reasonNanoseconds.deallocate()
         free(portCounts)
@@ -69,7 +78,9 @@ public final class VCPUStatistics: @unchecked Sendable {
     /// Counts one exit of `reason`.
     @inline(__always)
     func count(_ reason: ExitReason) {
-        reasonCounts[reason.rawValue] &+= 1
+        // Only this vCPU's thread writes: a relaxed load and store, no locked add.
+        let counter = reasonCounts + reason.rawValue
+        counter.pointee.store(counter.pointee.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
     }
 
     /// Records the user-space time spent handling one exit of `reason`.
@@ -87,10 +98,13 @@ public final class VCPUStatistics: @unchecked Sendable {
 
     // MARK: reading, once the vCPU has stopped
 
-    public func exits(_ reason: ExitReason) -> UInt64 { reasonCounts[reason.rawValue] }
+    /// Exits of `reason` so far; may be read while the vCPU runs.
+    public func exits(_ reason: ExitReason) -> UInt64 {
+        (reasonCounts + reason.rawValue).pointee.load(ordering: .relaxed)
+    }
     public func handlingNanoseconds(_ reason: ExitReason) -> UInt64 { reasonNanoseconds[reason.rawValue] }
     public func histogram(_ reason: ExitReason) -> Histogram<UInt64> { histograms[reason.rawValue] }
-    public var totalExits: UInt64 { (0..<ExitReason.count).reduce(0) { $0 + reasonCounts[$1] } }
+    public var totalExits: UInt64 { ExitReason.allCases.reduce(0) { $0 + exits($1) } }
 
     /// Ports with at least one exit: (port, count), highest count first.
     public func ports(unassignedOnly: Bool = false) -> [(port: UInt16, count: UInt64)] {

@@ -39,6 +39,10 @@ public final class VirtualMachine: @unchecked Sendable {
     private let monitorStatistics: [KVMStatistics?]
     private let haltMonitor = Mutex<HaltMonitor?>(nil)
     private let inputPump = Mutex<SerialInputPump?>(nil)
+    private let samplers = Mutex<[ExitSampler]>([])
+    private let kernelExitCounters: [KVMStatistics.Counter?]
+    /// Each vCPU's record of individual exits (empty unless `traceCapacity` is set).
+    public let exitTraces: [ExitTrace]
 
     /// Builds the VM: opens KVM, allocates memory, loads the kernel, creates vCPUs.
     public init(configuration: MachineConfiguration) throws(VMMError) {
@@ -50,21 +54,61 @@ public final class VirtualMachine: @unchecked Sendable {
         var loops: [VCPULoop] = []
         var controls: [VCPUControl] = []
         var statistics: [VCPUStatistics] = []
-        for vcpu in machine.vcpus {
+        let traces = configuration.traceCapacity.map { capacity in
+            machine.vcpus.map { _ in ExitTrace(capacity: capacity) }
+        } ?? []
+        for (index, vcpu) in machine.vcpus.enumerated() {
             let control = VCPUControl()
             let stats = try VCPUStatistics()
             loops.append(VCPULoop(vcpu: vcpu, ports: machine.ports, mmio: machine.mmio, statistics: stats,
                                   control: control, memory: machine.memory, strictIO: configuration.strictIO,
-                                  coalesced: machine.coalesced))
+                                  coalesced: machine.coalesced, trace: traces.isEmpty ? nil : traces[index],
+                                  msrHandler: configuration.msrRules.isEmpty ? nil
+                                      : MSRHandler(rules: configuration.msrRules)))
             controls.append(control)
             statistics.append(stats)
         }
+        self.exitTraces = traces
         self.loops = loops
         self.controls = controls
         self.statistics = statistics
         self.kvmStatistics = Self.openStatistics(machine)
+        self.kernelExitCounters = kvmStatistics.map { $0?.counter(named: "exits") }
         // The monitor's own readers: the report's are read on other threads.
         self.monitorStatistics = Self.openStatistics(machine)
+    }
+
+    /// The exit counts so far; safe from any thread while the VM runs.
+    public func snapshot() -> ExitSnapshot {
+        ExitSnapshot(
+            time: monotonicNanoseconds(),
+            exits: statistics.map { stats in ExitReason.allCases.map { stats.exits($0) } },
+            kernelExits: zip(kvmStatistics, kernelExitCounters).map { reader, counter in
+                counter.flatMap { reader?.value($0) }
+            })
+    }
+
+    /// Hands a snapshot to `observe` every `interval` seconds on a helper thread
+    /// until the VM ends, and a last one then (e.g. a live view, metrics).
+    public func sample(every interval: Double, _ observe: @escaping @Sendable (ExitSnapshot) -> Void)
+        throws(VMMError)
+    {
+        let sampler = try ExitSampler(interval: interval, take: { [weak self] in
+            self?.snapshot() ?? ExitSnapshot(time: monotonicNanoseconds(), exits: [], kernelExits: [])
+        }, observe: observe)
+        try sampler.start()
+        samplers.withLock { $0.append(sampler) }
+    }
+
+    /// Monotonic nanoseconds when the vCPUs were started (0 before `start`).
+    public var startTime: UInt64 { timing.withLock { $0.start } }
+
+    /// Writes the exit traces as Chrome trace-event JSON (after `wait`).
+    public func writeTrace(to path: String) throws(VMMError) {
+        guard !exitTraces.isEmpty else {
+            throw .invalidState(operation: "writeTrace", state: "tracing was not enabled (traceCapacity)")
+        }
+        try ExitTraceWriter.write(exitTraces, origin: startTime, to: path)
     }
 
     /// One reader of KVM's per-vCPU statistics per vCPU (nil where the kernel has none).
@@ -141,7 +185,9 @@ public final class VirtualMachine: @unchecked Sendable {
         }
         haltMonitor.withLock { $0?.cancel() }
         inputPump.withLock { $0?.stop() }
+        for sampler in samplers.withLock({ $0 }) { sampler.stop() }
         machine.ioThread.stop()
+        machine.vsock?.close()
         let joined = threads.withLock { threads in
             defer { threads.removeAll() }
             return threads

@@ -4,6 +4,10 @@ import Loader
 import Memory
 import VMM
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The options of `vmm run`, turned into a plain `MachineConfiguration`.
 struct RunOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The guest image: multiboot, 32/64-bit ELF, or a raw binary with --flat.",
@@ -27,12 +31,22 @@ struct RunOptions: ParsableArguments {
                                valueName: "path[,ro]"))
     var drives: [String] = []
 
+    @Option(name: .customLong("net"),
+            help: ArgumentHelp("A virtio-net device over an existing TAP device; without mac=, a locally administered "
+                               + "MAC. Repeatable.", valueName: "tap=NAME[,mac=MAC]"))
+    var nets: [String] = []
+
     @Flag(help: "Add a virtio-rng device fed from the host's getrandom(2).")
     var rng = false
 
     @Option(help: ArgumentHelp("Add a virtio console (hvc0) with 'virtio'; 'serial' (default): only the 16550.",
                                valueName: "kind"))
     var console: String = "serial"
+
+    @Option(help: ArgumentHelp("A virtio-vsock device for guest CID N (3 or more): host clients connect to PATH "
+                               + "and send 'CONNECT <port>\\n'; guest connections to host port P reach PATH_P.",
+                               valueName: "cid=N,uds=PATH"))
+    var vsock: String?
 
     @Option(name: .customLong("on-reset"),
             help: ArgumentHelp("What a guest reset (i8042 0xFE) does: exit (as Firecracker) or restart.",
@@ -55,11 +69,48 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("stats-json"), help: ArgumentHelp("Write the exit statistics as JSON.", valueName: "file"))
     var statsJSON: String?
 
+    @Option(name: .customLong("stats-interval"),
+            help: ArgumentHelp("While the guest runs, print exits per second by reason every this many seconds.",
+                               valueName: "seconds"))
+    var statsInterval: Double?
+
+    @Option(help: ArgumentHelp("Record individual exits and write them as Chrome/Perfetto trace JSON when the VM ends.",
+                               valueName: "file"))
+    var trace: String?
+
+    @Option(name: .customLong("trace-capacity"),
+            help: ArgumentHelp("Exits --trace keeps per vCPU (the latest; 24 bytes each).", valueName: "n"))
+    var traceCapacity: Int = 1 << 18
+
+    @Option(name: .customLong("metrics-file"),
+            help: ArgumentHelp("Keep the exit metrics in this file in Prometheus text format (rewritten every second).",
+                               valueName: "file"))
+    var metricsFile: String?
+
+    @Option(name: .customLong("msr"),
+            help: ArgumentHelp("Filter an MSR or range: FIRST[-LAST]:r|w|rw:allow|gp|value=V|record[=V]. Repeatable.",
+                               valueName: "rule"))
+    var msrRules: [String] = []
+
+    @Option(help: ArgumentHelp("What HLT costs: in-kernel (KVM sleeps), poll[=NS] (KVM busy-polls first), "
+                               + "guest (no HLT exit).", valueName: "mode"))
+    var halt: String = "in-kernel"
+
+    @Option(name: .customLong("pause-exits"), help: ArgumentHelp("PAUSE-loop exiting: on (KVM's default) or off.",
+                                                                 valueName: "on|off"))
+    var pauseExits: String = "on"
+
+    @Option(help: ArgumentHelp("An extra KVM coalesced zone: writes there wait in KVM's ring until the next exit. "
+                               + "Repeatable.", valueName: "mmio:ADDR:SIZE|pio:PORT:SIZE"))
+    var coalesced: [String] = []
+
     @Flag(name: .customLong("strict-io"), help: "Stop the VM on the first access to a port or MMIO address with no device.")
     var strictIO = false
 
     @Flag(name: .customLong("no-huge-pages"), help: "Do not ask for transparent huge pages for guest RAM.")
     var noHugePages = false
+
+    @OptionGroup var cpu: CPUOptions
 
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, warning or error.", valueName: "level"))
     var logLevel: String = "warning"
@@ -83,6 +134,15 @@ struct RunOptions: ParsableArguments {
         if initrd != nil && kernel == nil {
             throw ValidationError("--initrd needs --kernel FILE (a Linux kernel)")
         }
+        if let statsInterval, !(statsInterval >= 0.01 && statsInterval <= 86_400) {
+            throw ValidationError("--stats-interval must be between 0.01 and 86400 seconds, not \(statsInterval)")
+        }
+        if !(1...(1 << 24)).contains(traceCapacity) {
+            throw ValidationError("--trace-capacity must be between 1 and \(1 << 24) exits, not \(traceCapacity)")
+        }
+        for (option, path) in [("--trace", trace), ("--metrics-file", metricsFile)] {
+            if let path { try Self.checkWritable(path, option: option) }
+        }
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
             throw ValidationError("--log-level must be trace, debug, info, warning or error, not '\(logLevel)'")
         }
@@ -104,8 +164,27 @@ struct RunOptions: ParsableArguments {
         configuration.drives = try drives.map { text in
             do { return try DriveConfiguration.parse(text) } catch { throw ValidationError("\(error)") }
         }
+        configuration.nets = try nets.map { text in
+            do { return try NetConfiguration.parse(text) } catch { throw ValidationError("\(error)") }
+        }
+        if let vsock {
+            do { configuration.vsock = try VsockConfiguration.parse(vsock) } catch { throw ValidationError("\(error)") }
+        }
         configuration.strictIO = strictIO
+        configuration.cpuid = try cpu.policy()
         configuration.hugePages = !noHugePages
+        if trace != nil { configuration.traceCapacity = traceCapacity }
+        do {
+            configuration.halt = try HaltMode.parse(halt)
+            configuration.coalescedZones = try coalesced.map { text throws(VMMError) in try CoalescedZone.parse(text) }
+        } catch { throw ValidationError("\(error)") }
+        guard ["on", "off"].contains(pauseExits) else {
+            throw ValidationError("--pause-exits must be on or off, not '\(pauseExits)'")
+        }
+        configuration.pauseExits = pauseExits == "on"
+        configuration.msrRules = try msrRules.map { text in
+            do { return try MSRRule.parse(text) } catch { throw ValidationError("\(error)") }
+        }
         if let kernel { configuration.kernel = .file(path: kernel) }
         if let flat {
             guard let address = Self.parseAddress(flat) else {
@@ -129,6 +208,15 @@ struct RunOptions: ParsableArguments {
             handler.logLevel = level
             return handler
         }
+    }
+
+    /// Creates (or truncates) `path` now, so a file that cannot be written is an
+    /// error before the guest runs rather than after.
+    static func checkWritable(_ path: String, option: String) throws {
+        guard let file = fopen(path, "w") else {
+            throw ValidationError("\(option): cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        fclose(file)
     }
 
     /// Parses "0x7c00", "0X7C00" or "31744".

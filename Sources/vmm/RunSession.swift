@@ -1,5 +1,6 @@
 import Dispatch
 import FoundationEssentials
+import Synchronization
 import VMM
 
 #if canImport(Glibc)
@@ -17,6 +18,7 @@ struct RunSession {
         var configuration = configuration
         configuration.serialInput = .standardInputIfInteractive
         let deadline = options.timeout.map { monotonicSeconds() + $0 }
+        let metrics = options.metricsFile.map { MetricsFile(path: $0) }
         var boot = 1
         while true {
             let machine: VirtualMachine
@@ -29,6 +31,7 @@ struct RunSession {
             let signalSources = handleSignals(machine)
             do {
                 try machine.start()
+                try observe(machine, metrics: metrics)
             } catch {
                 signalSources.forEach { $0.cancel() }
                 printError("error: \(error)")
@@ -44,7 +47,37 @@ struct RunSession {
                 continue
             }
             printError("vmm: \(reason.summary)")
+            if let path = options.trace {
+                do {
+                    try machine.writeTrace(to: path)
+                } catch {
+                    printError("error: \(error)")
+                    return reason.exitStatus == 0 ? 2 : reason.exitStatus
+                }
+            }
             return finish(machine, reason: reason)
+        }
+    }
+
+    /// Starts the live view (`--stats-interval`) and the metrics file (`--metrics-file`).
+    private func observe(_ machine: VirtualMachine, metrics: MetricsFile?) throws {
+        if let interval = options.statsInterval {
+            let start = machine.startTime
+            let previous = Mutex(machine.snapshot())
+            try machine.sample(every: interval) { snapshot in
+                let line = previous.withLock { before in
+                    defer { before = snapshot }
+                    return LiveExitView.line(from: before, to: snapshot, start: start)
+                }
+                printError(line)
+            }
+        }
+        if let metrics {
+            let exitMetrics = ExitMetrics()
+            try machine.sample(every: 1) { snapshot in
+                exitMetrics.publish(snapshot)
+                metrics.write()
+            }
         }
     }
 

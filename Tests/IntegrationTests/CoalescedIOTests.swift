@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import VMM
 
@@ -36,5 +37,32 @@ import VMM
         #expect(exits + coalesced == 5000)
         // The ring holds about 170 writes: a full ring costs one exit.
         #expect(exits < 5000 / 100, "\(exits) exits for 5000 writes")
+    }
+}
+
+/// The virtio-mmio set-up registers that only store a value (feature and queue
+/// selectors, QueueNum, the queue addresses) are coalesced MMIO zones.
+@Suite(requiresKVM) struct CoalescedVirtioTests {
+    @Test func virtioSetUpWritesWaitInTheRing() throws {
+        let disk = try VirtioGuestTests.makeDisk(sectors: 64)
+        defer { try? FileManager.default.removeItem(at: disk) }
+        let run = try GuestRun.boot(guest: "virtio.elf", commandLine: "need=blk,rng") {
+            $0.drives = [DriveConfiguration(path: disk.path)]
+            $0.rng = true
+        }
+        #expect(run.output.hasSuffix("virtio: PASS\n"), "\(run.output)")
+        let coalesced = run.report.vcpus.flatMap(\.coalescedWrites)
+        let pages = run.report.vcpus.flatMap(\.mmioPages)
+        for base: UInt64 in [0xD000_0000, 0xD000_1000] {
+            // Per device with one queue: DeviceFeaturesSel x2, DriverFeaturesSel x2,
+            // DriverFeatures x2, QueueSel, QueueNum and six queue address words.
+            #expect(coalesced.first { $0.address == base }?.count == 14, "device at \(base)")
+            // What remains are the accesses that must exit: reads, Status, QueueReady,
+            // InterruptACK (never coalesced) and config reads.
+            let exits = pages.first { $0.address == base }?.count ?? 0
+            #expect(exits > 0 && exits < 80, "\(exits) MMIO exits for the device at \(base)")
+        }
+        // No coalesced write went anywhere but the two devices' windows.
+        #expect(Set(coalesced.map(\.address)).isSubset(of: [0xD000_0000, 0xD000_1000]))
     }
 }

@@ -37,4 +37,21 @@ public enum VirtioMMIORegister {
     public static let interruptUsedBuffer: UInt32 = 1
     /// InterruptStatus bit: the configuration space changed (or NEEDS_RESET was set).
     public static let interruptConfigChange: UInt32 = 2
+
+    /// Windows of write-only registers whose writes may be delivered late, at the
+    /// driver's next register access that exits (a KVM coalesced MMIO zone): each
+    /// only stores a value that a later exiting access acts on. DeviceFeaturesSel
+    /// up to QueueSel (read back through DeviceFeatures or QueueNumMax), QueueNum,
+    /// and the six queue address registers (used when QueueReady is written). The
+    /// reserved words inside them ignore writes, as they do anyway.
+    ///
+    /// Left out on purpose: QueueNotify (an ioeventfd), Status and QueueReady
+    /// (they act at once), and InterruptACK: the I/O thread sets InterruptStatus
+    /// bits concurrently, so an ACK replayed late could clear a bit raised after
+    /// the driver's ACK and lose a completion.
+    public static let coalescableRanges: [(offset: UInt64, size: UInt32)] = [
+        (deviceFeaturesSelect, UInt32(queueSelect + 4 - deviceFeaturesSelect)),
+        (queueNum, 4),
+        (queueDescLow, UInt32(queueDeviceHigh + 4 - queueDescLow)),
+    ]
 }
