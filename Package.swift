@@ -45,10 +45,12 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
+        // vmm lab: experiments with built-in guests that measure virtualization costs.
+        .target(name: "Lab", dependencies: ["VMM", "KVM", "Memory"]),
         .executableTarget(
             name: "vmm",
             dependencies: [
-                "VMM",
+                "VMM", "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -65,6 +67,7 @@ let package = Package(
             dependencies: ["VMM", "vmm", .product(name: "MetricsTestKit", package: "swift-metrics")]
         ),
         .testTarget(name: "IntegrationTests", dependencies: ["VMM", "KVM", "Loader", "vmm"]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "VMM", "KVM"]),
     ],
     swiftLanguageModes: [.v6]
 )

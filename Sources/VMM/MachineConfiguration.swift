@@ -43,6 +43,9 @@ public struct MachineConfiguration: Sendable {
     /// Record individual exits, keeping the latest this many per vCPU (`--trace`);
     /// nil: no trace, and the exit loop pays one nil test.
     public var traceCapacity: Int? = nil
+    /// Counting register windows for experiments (`vmm lab`), each trapped,
+    /// coalesced or behind an ioeventfd; see `ProbeWindow`.
+    public var probes: [ProbeWindow] = []
 
     /// The most vCPUs a machine can have, whatever KVM allows (APIC IDs 0-253).
     public static let maximumVCPUs = 254
