@@ -44,11 +44,20 @@ static inline uint64_t rdtsc(void)
     return ((uint64_t)high << 32) | low;
 }
 
-/* The CPL 0 side of LAB_OP_SYSCALL: return at once (RCX and R11 hold RIP and RFLAGS). */
+/* The CPL 0 side of LAB_OP_SYSCALL: return at once to RCX with RFLAGS = R11.
+ * Not with SYSRETQ: on the development host guest ring 0 runs in KVM's
+ * instruction emulator, which does not implement SYSRET (the guest triple-faulted).
+ * IRETQ through a frame on the caller's stack does the same (RAX is clobbered). */
 __asm__(".text\n"
         ".globl lab_syscall_entry\n"
         "lab_syscall_entry:\n"
-        "    sysretq\n");
+        "    mov %rsp, %rax\n"
+        "    pushq $0x1b\n"  /* USER_DS | 3 */
+        "    pushq %rax\n"
+        "    pushq %r11\n"
+        "    pushq $0x23\n"  /* USER_CS | 3 */
+        "    pushq %rcx\n"
+        "    iretq\n");
 void lab_syscall_entry(void);
 
 static uint16_t current_cpl(void)
@@ -198,15 +207,26 @@ __attribute__((noreturn, used)) static void lab_user_main(void)
     case LAB_OP_SYSCALL: {
         uint64_t i = n;
         begin = rdtsc();
-        if (i) __asm__ volatile("1: syscall\n\tdec %0\n\tjnz 1b" : "+r"(i) : : "rcx", "r11", "cc", "memory");
+        if (i) __asm__ volatile("1: syscall\n\tdec %0\n\tjnz 1b" : "+r"(i) : : "rax", "rcx", "r11", "cc", "memory");
         end = rdtsc();
         break;
     }
     case LAB_OP_RAM_WRITE: {
         uint64_t i = n;
         begin = rdtsc();
-        if (i) __asm__ volatile("1: mov %0, (%1)\n\tdec %0\n\tjnz 1b"
-                                : "+r"(i) : "r"(address) : "cc", "memory");
+        if (i && size == 0) {
+            __asm__ volatile("1: mov %0, (%1)\n\tdec %0\n\tjnz 1b"
+                             : "+r"(i) : "r"(address) : "cc", "memory");
+        } else {
+            /* Paced: one write every `size` cycles (a device written at a steady rate). */
+            uint64_t next = begin;
+            for (; i > 0; i--) {
+                *(volatile uint64_t *)address = i;
+                next += size;
+                while (rdtsc() < next)
+                    __asm__ volatile("pause");
+            }
+        }
         end = rdtsc();
         /* The last value left in the shared page: n, then a final marker the poller can wait for. */
         *(volatile uint64_t *)(address + 8) = n;
@@ -243,8 +263,8 @@ __attribute__((noreturn, used)) static void lab_user_main(void)
     __builtin_unreachable();
 }
 
-/* CPL 0: SYSCALL to lab_syscall_entry (CS 0x08, SS 0x10; SYSRET to CS 0x23,
- * SS 0x1b), then iretq to lab_user_main at CPL 3 with IOPL 3 and IF clear. */
+/* CPL 0: SYSCALL to lab_syscall_entry (CS 0x08, SS 0x10; STAR also names CS 0x23,
+ * SS 0x1b for SYSRET), then iretq to lab_user_main at CPL 3 with IOPL 3 and IF clear. */
 void lab_kernel_main(void)
 {
     wrmsr(MSR_STAR, ((uint64_t)KERNEL_DS << 48) | ((uint64_t)KERNEL_CS << 32));

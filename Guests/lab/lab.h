@@ -19,8 +19,9 @@
 #define LAB_OP_PIO_IN      5  /* inl (port), %eax: a call into the VMM that answers */
 #define LAB_OP_MMIO_WRITE  6  /* movl %eax, (address) with eax = the loop counter */
 #define LAB_OP_VMCALL      7  /* vmcall (Intel) or vmmcall (AMD), rax = KVM_HC_VAPIC_POLL_IRQ */
-#define LAB_OP_SYSCALL     8  /* syscall into the guest's own CPL 0 handler (sysretq) */
-#define LAB_OP_RAM_WRITE   9  /* movq %rcx, (address): plain RAM, the shared page */
+#define LAB_OP_SYSCALL     8  /* syscall into the guest's own CPL 0 handler (returns with iretq) */
+#define LAB_OP_RAM_WRITE   9  /* movq %rcx, (address): plain RAM, the shared page; one write
+                              * every `size` TSC cycles when size > 0 */
 #define LAB_OP_CHASE      10  /* pointer chase over a buffer, one load per 4 KiB page */
 #define LAB_OP_SPIN       11  /* touch the buffer, set status RUNNING, loop until stopped */
 
@@ -39,7 +40,7 @@ struct lab_params {
     uint64_t n;         /* iterations */
     uint64_t port;      /* LAB_OP_PIO_* */
     uint64_t address;   /* LAB_OP_MMIO_WRITE, LAB_OP_RAM_WRITE, buffer of CHASE/SPIN */
-    uint64_t size;      /* buffer bytes (CHASE, SPIN), a multiple of 4096 */
+    uint64_t size;      /* buffer bytes (CHASE, SPIN), a multiple of 4096; RAM_WRITE: spacing */
     uint64_t seed;      /* CHASE: permutation seed */
 };
 
