@@ -56,7 +56,7 @@ public struct PlannedExperiment: Sendable {
 /// The experiments, in the order of issue 5.
 public enum LabCatalog {
     public static let experiments: [any LabExperiment] = [
-        ExitCost(), MMIOBatching(), Hypercall(),
+        ExitCost(), MMIOBatching(), HugePages(), PageWalk(), Hypercall(),
     ]
 
     public static let planned: [PlannedExperiment] = [

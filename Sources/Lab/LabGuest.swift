@@ -33,6 +33,8 @@ public struct LabGuestRequest: Sendable {
     public var probes: [ProbeWindow] = []
     public var memorySize: UInt64 = 128 << 20
     public var hugePages = true
+    /// Read from /proc how much of guest RAM transparent huge pages back, after the run.
+    public var measureHostPages = false
 
     public init(_ operation: LabOperation, n: UInt64) {
         self.operation = operation
@@ -60,6 +62,9 @@ public struct LabGuestRun: Sendable {
     public var probes: [ProbeCounts]
     public var stop: StopReason
     public var tscKHz: UInt64
+    /// Bytes of guest RAM backed by transparent huge pages (with `measureHostPages`).
+    public var hostHugePageBytes: UInt64? = nil
+    public var guestRAMBytes: UInt64 = 0
 
     /// Exits to user space for MMIO accesses to the page holding `address`.
     public func mmioExits(page address: UInt64) -> UInt64 {
@@ -178,7 +183,21 @@ public enum LabGuest {
         guard results.cpl == 3 else {
             throw .guestFailed(operation: operation, detail: "the loop ran at CPL \(results.cpl), not 3")
         }
-        return LabGuestRun(results: results, report: machine.report(), probes: machine.probeCounts(), stop: stop,
-                           tscKHz: tscKHz)
+        var run = LabGuestRun(results: results, report: machine.report(), probes: machine.probeCounts(), stop: stop,
+                              tscKHz: tscKHz)
+        run.guestRAMBytes = machine.memory.size
+        if request.measureHostPages {
+            var total: UInt64 = 0
+            for region in machine.memory.regions {
+                let start = UInt(bitPattern: region.host)
+                guard let bytes = HostPages.transparentHugeBytes(start: start, length: UInt(region.range.size)) else {
+                    total = 0
+                    break
+                }
+                total += bytes
+            }
+            run.hostHugePageBytes = total
+        }
+        return run
     }
 }
