@@ -68,7 +68,7 @@ public struct LabGuestRun: Sendable {
 
     /// Exits to user space for MMIO accesses to the page holding `address`.
     public func mmioExits(page address: UInt64) -> UInt64 {
-        report.vcpus.flatMap(\.mmioPages).filter { $0.address == address >> 12 }.reduce(0) { $0 + $1.count }
+        report.vcpus.flatMap(\.mmioPages).filter { $0.address == address & ~0xFFF }.reduce(0) { $0 + $1.count }
     }
 
     /// Every exit KVM saw (its `exits` statistic), including the ones it handled itself.

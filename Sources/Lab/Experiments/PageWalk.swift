@@ -36,10 +36,10 @@ public struct PageWalk: LabExperiment {
         } catch { throw .machine("cannot read the paused vCPU's registers: \(error)") }
         let fiveLevel = special.cr4 & (1 << 12) != 0
         let memory = machine.memory
-        let targets: [(label: String, address: UInt64)] = [
-            ("RIP: the guest's CPL 3 loop", registers.rip),
-            ("RSP: the guest's user stack", registers.rsp),
-            ("a RAM buffer the guest touched", LabMachine.buffer + 0x1234),
+        let targets: [(key: String, label: String, address: UInt64)] = [
+            ("rip", "RIP: the guest's CPL 3 loop", registers.rip),
+            ("rsp", "RSP: the guest's user stack", registers.rsp),
+            ("buffer", "a RAM buffer the guest touched", LabMachine.buffer + 0x1234),
         ]
         var result = LabResult(
             name: name,
@@ -87,11 +87,11 @@ public struct PageWalk: LabExperiment {
                 + "-> host levels \(hostLevels.map(String.init).joined(separator: ",")) -> \(references) references "
                 + "(native: \(walk.guestReferences))")
             result.sections.append(LabSection(title: "\(target.label)", lines: lines))
-            let key = target.label.split(separator: ":").first.map(String.init) ?? target.label
+            let key = target.key
             result.counts["\(key).guestLevels"] = UInt64(walk.guestReferences)
             result.counts["\(key).references2D"] = UInt64(references)
             result.counts["\(key).kvmAgrees"] = (kvm != nil && kvm == walk.physicalAddress) ? 1 : 0
-            result.rows.append(LabRow("\(key): guest walk (read)", here: "\(walk.guestReferences) entries, "
+            result.rows.append(LabRow("\(target.key.uppercased()): guest walk (read)", here: "\(walk.guestReferences) entries, "
                 + "\(walk.pageSize.map(PageWalker.sizeName) ?? "unmapped") page", seed: "4 levels", ratio: ""))
             result.rows.append(LabRow("  2D walk with this host backing (modelled)", here: "\(references) references",
                                       seed: "up to 24 (16 or more)",
