@@ -97,7 +97,7 @@ public struct ExitCost: LabExperiment {
         if lab.host.nested {
             result.notes.append("This host is nested (hypervisor flag; modules \(lab.host.kvmModules.joined(separator: ", "))): "
                 + "an exit here leaves the L1 guest too, so it costs far more than the thousands of cycles of a "
-                + "bare-metal VT-x/AMD-V exit, and an exit from CPL 3 costs more than one from CPL 0.")
+                + "bare-metal VT-x/AMD-V exit.")
         }
         return result
     }
