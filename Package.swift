@@ -19,10 +19,14 @@ let package = Package(
     targets: [
         // C shim: <linux/kvm.h>, request numbers as constants, non-variadic ioctl wrappers.
         .target(name: "CKVM"),
+        // C shim for host calls outside KVM (the TAP device's TUNSETIFF). Used by VMM.
+        .target(name: "CHost"),
+        // CPUID data and the CPUID policy (templates, named features, edits). No KVM.
+        .target(name: "CPUModel", exclude: ["README.md"]),
         // Typed handles over KVM. The only target that imports CKVM.
         .target(
             name: "KVM",
-            dependencies: ["CKVM", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["CKVM", "CPUModel", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // Guest physical memory: addresses, regions, bounds-checked access. No KVM.
         .target(name: "Memory"),
@@ -38,11 +42,12 @@ let package = Package(
         .target(
             name: "VMM",
             dependencies: [
-                "KVM", "Memory", "Loader", "Devices", "Firmware", "Virtio",
+                "KVM", "Memory", "Loader", "Devices", "Firmware", "Virtio", "CHost",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                "CPUModel",
             ]
         ),
         // vmm lab: experiments with built-in guests that measure virtualization costs.
@@ -50,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "vmm",
             dependencies: [
-                "VMM", "Lab",
+                "VMM", "CPUModel", "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -61,12 +66,13 @@ let package = Package(
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Memory"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices"]),
         .testTarget(name: "FirmwareTests", dependencies: ["Firmware"]),
+        .testTarget(name: "CPUModelTests", dependencies: ["CPUModel"]),
         .testTarget(name: "VirtioTests", dependencies: ["Virtio", "Memory", "Devices"]),
         .testTarget(
             name: "VMMTests",
-            dependencies: ["VMM", "vmm", .product(name: "MetricsTestKit", package: "swift-metrics")]
+            dependencies: ["VMM", "vmm", "CPUModel", .product(name: "MetricsTestKit", package: "swift-metrics")]
         ),
-        .testTarget(name: "IntegrationTests", dependencies: ["VMM", "KVM", "Loader", "vmm"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["VMM", "KVM", "CPUModel", "Loader", "vmm"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "VMM", "KVM"]),
     ],
     swiftLanguageModes: [.v6]

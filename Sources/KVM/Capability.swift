@@ -25,6 +25,10 @@ public struct Capability: Hashable, Sendable, CustomStringConvertible {
     public static let ioeventfd = Capability(name: "KVM_CAP_IOEVENTFD", rawValue: KVM_CAP_IOEVENTFD)
     public static let irqfd = Capability(name: "KVM_CAP_IRQFD", rawValue: KVM_CAP_IRQFD)
     public static let irqchip = Capability(name: "KVM_CAP_IRQCHIP", rawValue: KVM_CAP_IRQCHIP)
+    public static let userSpaceMSR = Capability(name: "KVM_CAP_X86_USER_SPACE_MSR", rawValue: KVM_CAP_X86_USER_SPACE_MSR)
+    public static let msrFilter = Capability(name: "KVM_CAP_X86_MSR_FILTER", rawValue: KVM_CAP_X86_MSR_FILTER)
+    public static let haltPoll = Capability(name: "KVM_CAP_HALT_POLL", rawValue: KVM_CAP_HALT_POLL)
+    public static let disableExits = Capability(name: "KVM_CAP_X86_DISABLE_EXITS", rawValue: KVM_CAP_X86_DISABLE_EXITS)
     public static let maxVCPUs = Capability(name: "KVM_CAP_MAX_VCPUS", rawValue: KVM_CAP_MAX_VCPUS)
     public static let recommendedVCPUs = Capability(name: "KVM_CAP_NR_VCPUS", rawValue: KVM_CAP_NR_VCPUS)
 

@@ -29,6 +29,15 @@ public final class Epoll: @unchecked Sendable {
         }
     }
 
+    /// Watches a stream socket, edge-triggered, for input, room to write and
+    /// hang-up: `wait` reports `token` once per change, so the owner reads or
+    /// writes until it would block (or remembers that it stopped early).
+    public func addStream(_ fd: Int32, token: UInt64) throws(KVMError) {
+        guard ckvm_epoll_add_stream(descriptor.rawValue, fd, token) == 0 else {
+            throw .ioctlFailed(operation: "epoll_ctl(EPOLL_CTL_ADD)", errno: Errno(rawValue: errno))
+        }
+    }
+
     /// Stops watching `fd` (closing it does too).
     public func remove(_ fd: Int32) throws(KVMError) {
         guard ckvm_epoll_remove(descriptor.rawValue, fd) == 0 else {

@@ -1,4 +1,5 @@
 import CKVM
+import CPUModel
 import SystemPackage
 
 #if canImport(Glibc)

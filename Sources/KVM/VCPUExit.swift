@@ -1,3 +1,5 @@
+import CKVM
+
 /// A port I/O exit. `data` points into the vCPU's kvm_run area: `count` items of
 /// `size` bytes, to be filled for an IN and read for an OUT. Valid until the next run.
 public struct IOExit {
@@ -36,6 +38,34 @@ public struct MMIOExit {
     }
 }
 
+/// An RDMSR or WRMSR that KVM passed to user space (a filtered MSR, with
+/// KVM_CAP_X86_USER_SPACE_MSR). Points into the kvm_run area; valid until the next run.
+public struct MSRExit {
+    public let index: UInt32
+    public let isWrite: Bool
+    /// KVM_MSR_EXIT_REASON_* bits: why it came to user space (4: the filter).
+    public let reason: UInt32
+    let exit: UnsafeMutablePointer<ckvm_exit_msr>
+
+    init(exit: UnsafeMutablePointer<ckvm_exit_msr>, isWrite: Bool) {
+        self.exit = exit
+        self.index = exit.pointee.index
+        self.reason = exit.pointee.reason
+        self.isWrite = isWrite
+    }
+
+    /// The value the guest writes (WRMSR) or will read (RDMSR, set it).
+    public var value: UInt64 {
+        get { exit.pointee.data }
+        nonmutating set { exit.pointee.data = newValue }
+    }
+
+    /// Makes the guest's instruction raise #GP instead of completing.
+    public func injectGeneralProtection() {
+        exit.pointee.error = 1
+    }
+}
+
 /// Why KVM_RUN returned. The payloads borrow the kvm_run area: handling an exit
 /// copies nothing and allocates nothing.
 public enum VCPUExit {
@@ -43,6 +73,8 @@ public enum VCPUExit {
     case io(IOExit)
     /// Memory-mapped I/O to an address with no memory slot (KVM_EXIT_MMIO).
     case mmio(MMIOExit)
+    /// RDMSR or WRMSR of a filtered MSR (KVM_EXIT_X86_RDMSR / KVM_EXIT_X86_WRMSR).
+    case msr(MSRExit)
     /// HLT, when KVM has no in-kernel irqchip to wait on (KVM_EXIT_HLT).
     case halt
     /// Triple fault or another shutdown condition (KVM_EXIT_SHUTDOWN).

@@ -1,4 +1,5 @@
 import CKVM
+import CPUModel
 import SystemPackage
 
 #if canImport(Glibc)
@@ -59,6 +60,9 @@ public final class VCPUFD: @unchecked Sendable {
             return .mmio(MMIOExit(address: mmio.pointee.phys_addr, isWrite: mmio.pointee.is_write != 0,
                                   length: Int(mmio.pointee.len),
                                   data: UnsafeMutableRawPointer(ckvm_run_mmio_data(run).unsafelyUnwrapped)))
+        case KVM_EXIT_X86_RDMSR, KVM_EXIT_X86_WRMSR:
+            return .msr(MSRExit(exit: ckvm_run_msr(run).unsafelyUnwrapped,
+                                isWrite: run.pointee.exit_reason == UInt32(KVM_EXIT_X86_WRMSR)))
         case KVM_EXIT_HLT:
             return .halt
         case KVM_EXIT_SHUTDOWN:

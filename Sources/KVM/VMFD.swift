@@ -72,3 +72,70 @@ public final class VMFD: Sendable {
         _ = try kvmIoctl(descriptor.rawValue, CKVM_ENABLE_CAP, value: &request, "KVM_ENABLE_CAP")
     }
 }
+
+/// One range of MSRs for `VMFD.setMSRFilter`: the accesses named by `reads` and
+/// `writes` to MSRs `base ..< base + count` are allowed (handled by KVM) where
+/// `allowed` is true, and exit to user space where it is false.
+public struct MSRFilterRange: Sendable, Equatable {
+    public var base: UInt32
+    public var count: UInt32
+    public var reads: Bool
+    public var writes: Bool
+    public var allowed: Bool
+
+    public init(base: UInt32, count: UInt32, reads: Bool, writes: Bool, allowed: Bool) {
+        self.base = base
+        self.count = count
+        self.reads = reads
+        self.writes = writes
+        self.allowed = allowed
+    }
+}
+
+extension VMFD {
+    /// Most ranges one filter takes (KVM_MSR_FILTER_MAX_RANGES).
+    public static let maximumMSRFilterRanges = Int(KVM_MSR_FILTER_MAX_RANGES)
+    /// Most MSRs one range covers (KVM_MSR_FILTER_MAX_BITMAP_SIZE bytes of bits).
+    public static let maximumMSRFilterRangeSize = UInt32(KVM_MSR_FILTER_MAX_BITMAP_SIZE) * 8
+
+    /// Has KVM pass RDMSR/WRMSR that the MSR filter denies to user space
+    /// (KVM_CAP_X86_USER_SPACE_MSR with KVM_MSR_EXIT_REASON_FILTER) instead of
+    /// injecting #GP itself.
+    public func enableUserSpaceMSRExits() throws(KVMError) {
+        try enable(.userSpaceMSR, arguments: [UInt64(KVM_MSR_EXIT_REASON_FILTER)])
+    }
+
+    /// Installs an MSR filter (KVM_X86_SET_MSR_FILTER): the first range covering
+    /// an MSR for the access decides; MSRs no range covers are allowed.
+    public func setMSRFilter(_ ranges: [MSRFilterRange]) throws(KVMError) {
+        let bitmaps = ranges.map { range -> [UInt8] in
+            Array(repeating: range.allowed ? 0xFF : 0x00, count: Int((range.count + 7) / 8))
+        }
+        var result: Int32 = 0
+        var savedErrno: Int32 = 0
+        withBitmapPointers(bitmaps) { pointers in
+            var raw = zip(ranges, pointers).map { range, bitmap in
+                ckvm_msr_range(flags: (range.reads ? UInt32(KVM_MSR_FILTER_READ) : 0)
+                                   | (range.writes ? UInt32(KVM_MSR_FILTER_WRITE) : 0),
+                               count: range.count, base: range.base, bitmap: bitmap)
+            }
+            result = ckvm_set_msr_filter(descriptor.rawValue, UInt32(KVM_MSR_FILTER_DEFAULT_ALLOW), &raw, UInt32(raw.count))
+            savedErrno = errno
+        }
+        guard result == 0 else {
+            throw .ioctlFailed(operation: "KVM_X86_SET_MSR_FILTER", errno: Errno(rawValue: savedErrno))
+        }
+    }
+
+    /// Runs `body` with stable pointers to each bitmap's bytes.
+    private func withBitmapPointers(_ bitmaps: [[UInt8]], _ body: ([UnsafeMutablePointer<UInt8>?]) -> Void) {
+        let copies = bitmaps.map { bytes -> UnsafeMutablePointer<UInt8> in
+            let pointer = UnsafeMutablePointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+            pointer.initialize(repeating: 0, count: max(bytes.count, 1))
+            for (i, byte) in bytes.enumerated() { pointer[i] = byte }
+            return pointer
+        }
+        defer { copies.forEach { $0.deallocate() } }
+        body(copies.map { Optional($0) })
+    }
+}

@@ -62,13 +62,13 @@ public enum LabCatalog {
     public static let planned: [PlannedExperiment] = [
         PlannedExperiment(name: "msr-bitmap",
                           summary: "a guest writing an MSR N times, filtered vs passed through: exits/s avoided",
-                          waitingFor: "the MSR filter (KVM_X86_SET_MSR_FILTER) in the VMM"),
+                          waitingFor: "its experiment file, on the MSR policy (docs/msr-policy.md)"),
         PlannedExperiment(name: "halt",
                           summary: "an idle guest: HLT to user space, in the kernel, busy-polling: host CPU per idle s",
-                          waitingFor: "the --halt modes in the VMM"),
+                          waitingFor: "its experiment file, on the --halt modes (docs/exit-controls.md)"),
         PlannedExperiment(name: "cpuid-lie",
                           summary: "the FPU hidden in CPUID and the guest's path changing as a result",
-                          waitingFor: "the CPUID policy in the VMM"),
+                          waitingFor: "its experiment file, on the CPUID policy (docs/cpuid.md)"),
     ]
 
     /// Names in the order of issue 5, available or not.

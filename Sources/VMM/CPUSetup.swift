@@ -51,14 +51,4 @@ enum CPUSetup {
         register.g = segment.granularity
         return register
     }
-
-    /// The host's supported CPUID with each vCPU's own APIC ID filled in.
-    static func cpuid(from supported: CPUIDTable, vcpuIndex: Int) -> CPUIDTable {
-        var table = supported
-        let id = UInt32(truncatingIfNeeded: vcpuIndex)
-        table.modify(function: 1) { $0.ebx = ($0.ebx & 0x00FF_FFFF) | (id << 24) }
-        table.modify(function: 0xB) { $0.edx = id }
-        table.modify(function: 0x1F) { $0.edx = id }
-        return table
-    }
 }

@@ -1,7 +1,7 @@
 /// The exit reasons swift-vmm counts and times, one slot each in the statistics.
 public enum ExitReason: Int, CaseIterable, Sendable, Codable {
     case ioIn, ioOut, mmioRead, mmioWrite, halt, shutdown, systemEvent, internalError,
-         failEntry, interrupted, exception, hypercall, debug, interruptWindow, unknown, other
+         failEntry, interrupted, exception, hypercall, debug, interruptWindow, unknown, other, msrRead, msrWrite
 
     public static let count = ExitReason.allCases.count
 
@@ -24,6 +24,8 @@ public enum ExitReason: Int, CaseIterable, Sendable, Codable {
         case .interruptWindow: return "irq-window"
         case .unknown: return "unknown"
         case .other: return "other"
+        case .msrRead: return "msr-read"
+        case .msrWrite: return "msr-write"
         }
     }
 }

@@ -36,6 +36,9 @@ public struct ExitReport: Codable, Sendable {
         /// Writes that reached a device through the coalesced ring instead of an
         /// exit each, per 4 KiB page (MMIO) or port.
         public var coalescedWrites: [AddressCount]
+        /// RDMSR / WRMSR exits per MSR index (MSRs the `--msr` policy filters).
+        public var msrReads: [AddressCount]
+        public var msrWrites: [AddressCount]
         /// KVM's own counters for this vCPU (KVM_GET_STATS_FD), including exits
         /// handled inside the kernel; empty when the kernel has no stats fd.
         public var kvm: [String: UInt64]
@@ -78,6 +81,8 @@ public struct ExitReport: Codable, Sendable {
                 mmioPages: stats.mmioPages.sorted().map { AddressCount(address: $0.address << 12, count: $0.count) },
                 unassignedMMIO: stats.unassignedMMIO.sorted().map { AddressCount(address: $0.address, count: $0.count) },
                 coalescedWrites: stats.coalescedWrites.sorted().map { AddressCount(address: $0.address, count: $0.count) },
+                msrReads: stats.msrReads.sorted().map { AddressCount(address: $0.address, count: $0.count) },
+                msrWrites: stats.msrWrites.sorted().map { AddressCount(address: $0.address, count: $0.count) },
                 kvm: index < kvm.count ? kvm[index] : [:])
         }
         totals = ExitReason.allCases.compactMap { reason in

@@ -36,6 +36,8 @@ extension ExitReport {
             ("MMIO pages", \.mmioPages),
             ("Unassigned MMIO (read as all ones, writes dropped)", \.unassignedMMIO),
             ("Coalesced writes (queued by KVM, no exit each; by page or port)", \.coalescedWrites),
+            ("MSR reads (filtered, by MSR)", \.msrReads),
+            ("MSR writes (filtered, by MSR)", \.msrWrites),
         ]
         for (title, list) in addressLists {
             let entries = merge(vcpus.map { $0[keyPath: list] })

@@ -50,6 +50,7 @@ public enum ExitTraceWriter {
         switch event.reason {
         case .ioIn, .ioOut: text += ",\"args\":{\"port\":\"0x\(String(event.detail, radix: 16))\"}"
         case .mmioRead, .mmioWrite: text += ",\"args\":{\"address\":\"0x\(String(event.detail, radix: 16))\"}"
+        case .msrRead, .msrWrite: text += ",\"args\":{\"msr\":\"0x\(String(event.detail, radix: 16))\"}"
         default: break
         }
         return text + "}"

@@ -23,6 +23,8 @@ struct BuiltMachine {
     /// virtio-mmio devices and the thread that serves their queues.
     let virtio: [VirtioMMIODevice]
     let virtioConsole: VirtioConsole?
+    /// The Unix-socket side of virtio-vsock, closed when the VM stops.
+    let vsock: VsockMultiplexer?
     let ioThread: IOThread
     /// Eventfds registered with KVM_IRQFD, kept open as long as the machine.
     let interruptEvents: [EventFD]
@@ -43,6 +45,8 @@ enum MachineBuilder {
         let system = try openKVM(configuration)
         try configuration.validate(maximumVCPUs: system.maximumVCPUs)
         let vm = try createVM(system)
+        try installMSRPolicy(configuration.msrRules, system: system, vm: vm)
+        try applyExitControls(configuration, system: system, vm: vm)
         let memory = try allocateMemory(configuration, vm: vm)
         let devices = try createVirtioDevices(configuration)
         var configuration = configuration
@@ -61,6 +65,8 @@ enum MachineBuilder {
             virtio.append(transport)
             events += deviceEvents
         }
+        try watchNetBackends(devices, ioThread: ioThread)
+        let vsock = try watchVsock(devices.map(\.device), ioThread: ioThread)
         let serialIRQ = try interruptLine(vm: vm, gsi: PCInterrupts.com1)
         let keyboardIRQ = try interruptLine(vm: vm, gsi: PCInterrupts.keyboard)
         let mouseIRQ = try interruptLine(vm: vm, gsi: PCInterrupts.mouse)
@@ -73,10 +79,12 @@ enum MachineBuilder {
         let mmio = mmioBus.freeze()
         let vcpus = try createVCPUs(configuration, system: system, vm: vm, plan: plan)
         let coalesced = try registerCoalescedZones(system: system, vm: vm, vcpus: vcpus,
-                                                   virtioCount: virtio.count, extra: probes.coalesced)
+                                                   virtioCount: virtio.count,
+                                                   extra: configuration.coalescedZones + probes.coalesced)
         return BuiltMachine(system: system, vm: vm, memory: memory, plan: plan, ports: ports, mmio: mmio,
                             vcpus: vcpus, serial: serial, keyboard: keyboard, coalesced: coalesced, virtio: virtio,
                             virtioConsole: devices.lazy.compactMap { $0.device as? VirtioConsole }.first,
+                            vsock: vsock,
                             ioThread: ioThread,
                             interruptEvents: [serialIRQ.event, keyboardIRQ.event, mouseIRQ.event] + events,
                             probes: probes.devices)
@@ -197,7 +205,7 @@ enum MachineBuilder {
         do { return try ImageLoader.load(image.bytes, into: memory, options: options) } catch { throw .loader(error) }
     }
 
-    /// The virtio devices the configuration asks for, in slot order: disks, rng, console.
+    /// The virtio devices the configuration asks for, in slot order: disks, nets, rng, console, vsock.
     static func createVirtioDevices(_ configuration: MachineConfiguration) throws(VMMError)
         -> [(name: String, device: any VirtioDevice)]
     {
@@ -210,10 +218,12 @@ enum MachineBuilder {
                 throw .invalidConfiguration(option: "--drive", reason: "\(drive.path): \(error)")
             }
         }
+        devices += try createNetDevices(configuration)
         if configuration.rng { devices.append(("virtio-rng", VirtioRNG())) }
         if configuration.virtioConsole {
             devices.append(("virtio-console", VirtioConsole(output: configuration.serialOutput)))
         }
+        if let vsock = configuration.vsock { devices.append(("virtio-vsock", try makeVsock(vsock))) }
         guard devices.count <= VirtioLayout.capacity else {
             throw .invalidConfiguration(option: "--drive", reason: "\(devices.count) virtio devices; at most "
                 + "\(VirtioLayout.capacity) fit (one interrupt line each)")
@@ -258,6 +268,20 @@ enum MachineBuilder {
         return (transport, events)
     }
 
+    /// The MSR filter (the VMCS's MSR bitmaps, managed by KVM) for `--msr`: the
+    /// accesses the rules name exit to user space, where `MSRHandler` answers them.
+    static func installMSRPolicy(_ rules: [MSRRule], system: KVMSystem, vm: VMFD) throws(VMMError) {
+        guard !rules.isEmpty else { return }
+        let ranges = try MSRRule.filterRanges(rules)
+        for capability in [Capability.userSpaceMSR, .msrFilter] where system.check(capability) <= 0 {
+            throw .invalidConfiguration(option: "--msr", reason: "this KVM lacks \(capability.name)")
+        }
+        do {
+            try vm.enableUserSpaceMSRExits()
+            try vm.setMSRFilter(ranges)
+        } catch { throw .kvm(error) }
+    }
+
     /// Write-only legacy ports whose writes may wait for the next exit, as QEMU
     /// does for the RTC: the CMOS index (0x70, always followed by an exiting read
     /// of 0x71, before which the ring is replayed) and the POST code port (0x80).
@@ -275,24 +299,25 @@ enum MachineBuilder {
     /// virtio registers with KVM_CAP_COALESCED_MMIO); returns the ring to replay,
     /// or nil (every write then exits as usual).
     static func registerCoalescedZones(system: KVMSystem, vm: VMFD, vcpus: [VCPUFD], virtioCount: Int,
-                                       extra: [(space: IOSpace, address: UInt64, size: UInt32)] = [])
-        throws(VMMError) -> CoalescedRing?
+                                       extra: [CoalescedZone] = []) throws(VMMError) -> CoalescedRing?
     {
         guard let ring = vcpus.first?.coalescedRing() else {
-            if let zone = extra.first {
-                throw .invalidConfiguration(option: "coalesced zone at 0x\(String(zone.address, radix: 16))",
-                                            reason: "KVM has no coalesced MMIO ring here")
+            if !extra.isEmpty {
+                throw .invalidConfiguration(option: "--coalesced", reason: "this KVM has no coalesced MMIO ring")
             }
             return nil
         }
+        if extra.contains(where: { $0.space == .port }) && system.check(.coalescedPIO) <= 0 {
+            throw .invalidConfiguration(option: "--coalesced pio", reason: "this KVM lacks KVM_CAP_COALESCED_PIO")
+        }
         do {
+            for zone in extra { try vm.registerCoalesced(space: zone.space, address: zone.address, size: zone.size) }
             if system.check(.coalescedPIO) > 0 {
                 for zone in coalescedPorts { try vm.registerCoalesced(space: .port, address: zone.port, size: zone.size) }
             }
             for zone in coalescedVirtioZones(virtioCount: virtioCount) {
                 try vm.registerCoalesced(space: .mmio, address: zone.address, size: zone.size)
             }
-            for zone in extra { try vm.registerCoalesced(space: zone.space, address: zone.address, size: zone.size) }
         } catch { throw .kvm(error) }
         return ring
     }
@@ -326,12 +351,13 @@ enum MachineBuilder {
 
     static func createVCPUs(_ configuration: MachineConfiguration, system: KVMSystem, vm: VMFD,
                             plan: BootPlan) throws(VMMError) -> [VCPUFD] {
+        // One policy table for the machine; each vCPU differs only in its APIC ID.
+        let cpuid = try GuestCPUID.table(configuration.cpuid, system: system)
         do {
-            let supported = try system.supportedCPUID()
             var vcpus: [VCPUFD] = []
             for index in 0..<configuration.vcpuCount {
                 let vcpu = try vm.createVCPU(id: index)
-                try vcpu.setCPUID(CPUSetup.cpuid(from: supported, vcpuIndex: index))
+                try vcpu.setCPUID(cpuid.withAPICID(UInt32(index)))
                 // Application processors keep their reset state: the in-kernel APIC
                 // holds them until the guest sends INIT and SIPI.
                 if index == 0 { try CPUSetup.apply(plan, to: vcpu) }

@@ -1,3 +1,4 @@
+import CPUModel
 import Devices
 import Loader
 
@@ -35,14 +36,29 @@ public struct MachineConfiguration: Sendable {
     public var onReset: ResetAction = .exit
     /// virtio-blk disks, in order (the first is /dev/vda in Linux).
     public var drives: [DriveConfiguration] = []
+    /// virtio-net devices, each over a host TAP device, in order (eth0 first in Linux).
+    public var nets: [NetConfiguration] = []
     /// A virtio-rng device fed from the host kernel's random source.
     public var rng = false
     /// A virtio-console (hvc0) whose output goes to `serialOutput` as well.
     public var virtioConsole = false
+    /// A virtio-vsock device whose host side is Unix sockets (Firecracker's model).
+    public var vsock: VsockConfiguration? = nil
     public var kvmPath = "/dev/kvm"
     /// Record individual exits, keeping the latest this many per vCPU (`--trace`);
     /// nil: no trace, and the exit loop pays one nil test.
     public var traceCapacity: Int? = nil
+    /// The MSR policy: accesses these rules name leave the guest and are answered
+    /// in user space (`MSRRule`); others are KVM's business. At most 16 rules.
+    public var msrRules: [MSRRule] = []
+    /// What HLT costs (`--halt`).
+    public var halt: HaltMode = .inKernel
+    /// Whether PAUSE-loop exiting stays on (KVM's default); false disables it.
+    public var pauseExits = true
+    /// Extra KVM coalesced zones (`--coalesced`), on top of the machine's own.
+    public var coalescedZones: [CoalescedZone] = []
+    /// The guest's CPUID: template, named feature edits, raw edits (docs/cpuid.md).
+    public var cpuid = CPUIDPolicy()
     /// Counting register windows for experiments (`vmm lab`), each trapped,
     /// coalesced or behind an ioeventfd; see `ProbeWindow`.
     public var probes: [ProbeWindow] = []

@@ -113,10 +113,10 @@ extension MachineBuilder {
     /// the devices and the coalesced zones to register once the ring exists.
     static func attachProbes(_ windows: [ProbeWindow], vm: VMFD, memory: GuestMemory, ports: inout IOBusBuilder,
                              mmio: inout IOBusBuilder) throws(VMMError)
-        -> (devices: [ProbeDevice], coalesced: [(space: IOSpace, address: UInt64, size: UInt32)])
+        -> (devices: [ProbeDevice], coalesced: [CoalescedZone])
     {
         var devices: [ProbeDevice] = []
-        var zones: [(space: IOSpace, address: UInt64, size: UInt32)] = []
+        var zones: [CoalescedZone] = []
         for window in windows {
             try window.validate()
             let space: IOSpace = window.space == .port ? .port : .mmio
@@ -141,7 +141,9 @@ extension MachineBuilder {
             } else {
                 try mmio.insert(device, name: window.name, base: window.base, size: window.size)
             }
-            if window.delivery == .coalesced { zones.append((space, window.base, UInt32(window.size))) }
+            if window.delivery == .coalesced {
+                zones.append(CoalescedZone(space: space, address: window.base, size: UInt32(window.size)))
+            }
             devices.append(device)
         }
         return (devices, zones)

@@ -20,9 +20,12 @@ final class VCPULoop: @unchecked Sendable {
     let coalesced: CoalescedRing?
     /// The record of individual exits, with `--trace` (nil: tracing costs one test).
     let trace: ExitTrace?
+    /// Answers filtered RDMSR/WRMSR (nil: no MSR policy, no such exits).
+    let msrHandler: MSRHandler?
 
     init(vcpu: VCPUFD, ports: IOBus, mmio: IOBus, statistics: VCPUStatistics, control: VCPUControl,
-         memory: GuestMemory, strictIO: Bool, coalesced: CoalescedRing? = nil, trace: ExitTrace? = nil) {
+         memory: GuestMemory, strictIO: Bool, coalesced: CoalescedRing? = nil, trace: ExitTrace? = nil,
+         msrHandler: MSRHandler? = nil) {
         self.vcpu = vcpu
         self.ports = ports
         self.mmio = mmio
@@ -32,6 +35,7 @@ final class VCPULoop: @unchecked Sendable {
         self.strictIO = strictIO
         self.coalesced = coalesced
         self.trace = trace
+        self.msrHandler = msrHandler
     }
 
     /// Runs until the VM ends for this vCPU.
@@ -76,6 +80,7 @@ final class VCPULoop: @unchecked Sendable {
         switch exit {
         case .io(let io): return UInt64(io.port)
         case .mmio(let access): return access.address
+        case .msr(let access): return UInt64(access.index)
         default: return 0
         }
     }
@@ -85,6 +90,7 @@ final class VCPULoop: @unchecked Sendable {
         switch exit {
         case .io(let io): return io.isWrite ? .ioOut : .ioIn
         case .mmio(let access): return access.isWrite ? .mmioWrite : .mmioRead
+        case .msr(let access): return access.isWrite ? .msrWrite : .msrRead
         case .halt: return .halt
         case .shutdown: return .shutdown
         case .systemEvent: return .systemEvent
@@ -108,6 +114,12 @@ final class VCPULoop: @unchecked Sendable {
             return handlePortIO(io)
         case .mmio(let access):
             return handleMMIO(access)
+        case .msr(let access):
+            if access.isWrite { statistics.msrWrites.increment(UInt64(access.index)) } else {
+                statistics.msrReads.increment(UInt64(access.index))
+            }
+            if let msrHandler { msrHandler.handle(access) } else { access.injectGeneralProtection() }
+            return nil
         case .interrupted:
             // A kick: clear immediate_exit; the control word is checked at the top.
             vcpu.requestImmediateExit(false)

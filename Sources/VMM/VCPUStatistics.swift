@@ -32,6 +32,9 @@ public final class VCPUStatistics: @unchecked Sendable {
     public let unassignedMMIO: AddressCounters
     /// Writes KVM queued in the coalesced ring (no exit each), per 4 KiB page (or port).
     public let coalescedWrites: AddressCounters
+    /// RDMSR and WRMSR exits (filtered MSRs) per MSR index.
+    public let msrReads: AddressCounters
+    public let msrWrites: AddressCounters
 
     public init() throws(VMMError) {
         // calloc of large blocks maps zero pages lazily: only ports used cost memory.
@@ -58,6 +61,8 @@ public final class VCPUStatistics: @unchecked Sendable {
         mmioPages = AddressCounters(capacity: 256)
         unassignedMMIO = AddressCounters(capacity: 256)
         coalescedWrites = AddressCounters(capacity: 64)
+        msrReads = AddressCounters(capacity: 64)
+        msrWrites = AddressCounters(capacity: 64)
     }
 
     deinit {

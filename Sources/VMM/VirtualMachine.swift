@@ -62,7 +62,9 @@ public final class VirtualMachine: @unchecked Sendable {
             let stats = try VCPUStatistics()
             loops.append(VCPULoop(vcpu: vcpu, ports: machine.ports, mmio: machine.mmio, statistics: stats,
                                   control: control, memory: machine.memory, strictIO: configuration.strictIO,
-                                  coalesced: machine.coalesced, trace: traces.isEmpty ? nil : traces[index]))
+                                  coalesced: machine.coalesced, trace: traces.isEmpty ? nil : traces[index],
+                                  msrHandler: configuration.msrRules.isEmpty ? nil
+                                      : MSRHandler(rules: configuration.msrRules)))
             controls.append(control)
             statistics.append(stats)
         }
@@ -185,6 +187,7 @@ public final class VirtualMachine: @unchecked Sendable {
         inputPump.withLock { $0?.stop() }
         for sampler in samplers.withLock({ $0 }) { sampler.stop() }
         machine.ioThread.stop()
+        machine.vsock?.close()
         let joined = threads.withLock { threads in
             defer { threads.removeAll() }
             return threads

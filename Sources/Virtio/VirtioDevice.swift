@@ -8,7 +8,7 @@ import Memory
 /// here are never called concurrently with each other (but `Sendable` devices may
 /// be touched from other threads by their owners, e.g. console input).
 public protocol VirtioDevice: AnyObject, Sendable {
-    /// The virtio device ID (2 block, 3 console, 4 entropy).
+    /// The virtio device ID (1 network, 2 block, 3 console, 4 entropy, 19 vsock).
     var deviceID: UInt32 { get }
     /// The device-specific feature bits offered (bits 0-23 and 50-63; others are dropped).
     var features: UInt64 { get }
@@ -34,13 +34,23 @@ public protocol VirtioDevice: AnyObject, Sendable {
     /// Throws only when the ring itself is broken; the transport then sets NEEDS_RESET.
     func process(queue: inout Virtqueue, index: Int, memory: GuestMemory) throws(VirtioError) -> Bool
 
+    /// Queues to serve right after `process` served queue `index`, under the same
+    /// lock (e.g. the receive queue, when the transmit queue produced replies).
+    func followUpQueues(after index: Int) -> [Int]
+
     /// Gives the device a way to have queue `index` processed without a driver
     /// notification (e.g. host input arrived). Called once by the transport.
     func setWakeUp(_ wakeUp: @escaping @Sendable (_ queue: Int) -> Void)
+
+    /// Gives the device the transport's log sink for its own guest-error lines
+    /// (e.g. a malformed frame); the device rate-limits them. Called once.
+    func setLog(_ log: @escaping @Sendable (String) -> Void)
 }
 
 extension VirtioDevice {
     public var configGeneration: UInt32 { 0 }
     public func writeConfig(at offset: Int, value: UInt8) {}
     public func setWakeUp(_ wakeUp: @escaping @Sendable (_ queue: Int) -> Void) {}
+    public func setLog(_ log: @escaping @Sendable (String) -> Void) {}
+    public func followUpQueues(after index: Int) -> [Int] { [] }
 }

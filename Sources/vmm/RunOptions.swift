@@ -31,12 +31,22 @@ struct RunOptions: ParsableArguments {
                                valueName: "path[,ro]"))
     var drives: [String] = []
 
+    @Option(name: .customLong("net"),
+            help: ArgumentHelp("A virtio-net device over an existing TAP device; without mac=, a locally administered "
+                               + "MAC. Repeatable.", valueName: "tap=NAME[,mac=MAC]"))
+    var nets: [String] = []
+
     @Flag(help: "Add a virtio-rng device fed from the host's getrandom(2).")
     var rng = false
 
     @Option(help: ArgumentHelp("Add a virtio console (hvc0) with 'virtio'; 'serial' (default): only the 16550.",
                                valueName: "kind"))
     var console: String = "serial"
+
+    @Option(help: ArgumentHelp("A virtio-vsock device for guest CID N (3 or more): host clients connect to PATH "
+                               + "and send 'CONNECT <port>\\n'; guest connections to host port P reach PATH_P.",
+                               valueName: "cid=N,uds=PATH"))
+    var vsock: String?
 
     @Option(name: .customLong("on-reset"),
             help: ArgumentHelp("What a guest reset (i8042 0xFE) does: exit (as Firecracker) or restart.",
@@ -77,11 +87,30 @@ struct RunOptions: ParsableArguments {
                                valueName: "file"))
     var metricsFile: String?
 
+    @Option(name: .customLong("msr"),
+            help: ArgumentHelp("Filter an MSR or range: FIRST[-LAST]:r|w|rw:allow|gp|value=V|record[=V]. Repeatable.",
+                               valueName: "rule"))
+    var msrRules: [String] = []
+
+    @Option(help: ArgumentHelp("What HLT costs: in-kernel (KVM sleeps), poll[=NS] (KVM busy-polls first), "
+                               + "guest (no HLT exit).", valueName: "mode"))
+    var halt: String = "in-kernel"
+
+    @Option(name: .customLong("pause-exits"), help: ArgumentHelp("PAUSE-loop exiting: on (KVM's default) or off.",
+                                                                 valueName: "on|off"))
+    var pauseExits: String = "on"
+
+    @Option(help: ArgumentHelp("An extra KVM coalesced zone: writes there wait in KVM's ring until the next exit. "
+                               + "Repeatable.", valueName: "mmio:ADDR:SIZE|pio:PORT:SIZE"))
+    var coalesced: [String] = []
+
     @Flag(name: .customLong("strict-io"), help: "Stop the VM on the first access to a port or MMIO address with no device.")
     var strictIO = false
 
     @Flag(name: .customLong("no-huge-pages"), help: "Do not ask for transparent huge pages for guest RAM.")
     var noHugePages = false
+
+    @OptionGroup var cpu: CPUOptions
 
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, warning or error.", valueName: "level"))
     var logLevel: String = "warning"
@@ -135,9 +164,27 @@ struct RunOptions: ParsableArguments {
         configuration.drives = try drives.map { text in
             do { return try DriveConfiguration.parse(text) } catch { throw ValidationError("\(error)") }
         }
+        configuration.nets = try nets.map { text in
+            do { return try NetConfiguration.parse(text) } catch { throw ValidationError("\(error)") }
+        }
+        if let vsock {
+            do { configuration.vsock = try VsockConfiguration.parse(vsock) } catch { throw ValidationError("\(error)") }
+        }
         configuration.strictIO = strictIO
+        configuration.cpuid = try cpu.policy()
         configuration.hugePages = !noHugePages
         if trace != nil { configuration.traceCapacity = traceCapacity }
+        do {
+            configuration.halt = try HaltMode.parse(halt)
+            configuration.coalescedZones = try coalesced.map { text throws(VMMError) in try CoalescedZone.parse(text) }
+        } catch { throw ValidationError("\(error)") }
+        guard ["on", "off"].contains(pauseExits) else {
+            throw ValidationError("--pause-exits must be on or off, not '\(pauseExits)'")
+        }
+        configuration.pauseExits = pauseExits == "on"
+        configuration.msrRules = try msrRules.map { text in
+            do { return try MSRRule.parse(text) } catch { throw ValidationError("\(error)") }
+        }
         if let kernel { configuration.kernel = .file(path: kernel) }
         if let flat {
             guard let address = Self.parseAddress(flat) else {

@@ -10,6 +10,7 @@
 #include <linux/kvm.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -41,6 +42,7 @@ static const unsigned long CKVM_SET_USER_MEMORY_REGION = KVM_SET_USER_MEMORY_REG
 static const unsigned long CKVM_SET_TSS_ADDR = KVM_SET_TSS_ADDR;
 static const unsigned long CKVM_SET_IDENTITY_MAP_ADDR = KVM_SET_IDENTITY_MAP_ADDR;
 static const unsigned long CKVM_ENABLE_CAP = KVM_ENABLE_CAP;
+static const unsigned long CKVM_X86_SET_MSR_FILTER = KVM_X86_SET_MSR_FILTER;
 static const unsigned long CKVM_RUN = KVM_RUN;
 static const unsigned long CKVM_GET_REGS = KVM_GET_REGS;
 static const unsigned long CKVM_SET_REGS = KVM_SET_REGS;
@@ -110,6 +112,15 @@ struct ckvm_exit_unknown {
     uint64_t hardware_exit_reason;
 };
 
+/// Layout of kvm_run.msr (KVM_EXIT_X86_RDMSR / KVM_EXIT_X86_WRMSR).
+struct ckvm_exit_msr {
+    uint8_t error;  // user -> kernel: 1 injects #GP
+    uint8_t pad[7];
+    uint32_t reason;  // KVM_MSR_EXIT_REASON_*
+    uint32_t index;
+    uint64_t data;  // the value written, or the value to return
+};
+
 /// Layout of kvm_run.ex (KVM_EXIT_EXCEPTION).
 struct ckvm_exit_exception {
     uint32_t exception;
@@ -121,6 +132,35 @@ _Static_assert(offsetof(struct ckvm_exit_mmio, is_write) == offsetof(__typeof__(
 _Static_assert(offsetof(struct ckvm_exit_internal, data) == offsetof(__typeof__(((struct kvm_run *)0)->internal), data), "internal layout");
 _Static_assert(offsetof(struct ckvm_exit_system_event, data) == offsetof(__typeof__(((struct kvm_run *)0)->system_event), data), "system_event layout");
 _Static_assert(offsetof(struct ckvm_exit_fail_entry, cpu) == offsetof(__typeof__(((struct kvm_run *)0)->fail_entry), cpu), "fail_entry layout");
+
+_Static_assert(offsetof(struct ckvm_exit_msr, data) == offsetof(__typeof__(((struct kvm_run *)0)->msr), data), "msr layout");
+
+static inline struct ckvm_exit_msr *ckvm_run_msr(struct kvm_run *run) {
+    return (struct ckvm_exit_msr *)&run->msr;
+}
+
+/// One range of an MSR filter: `count` MSRs from `base`, one bit each in `bitmap`
+/// (1 allows the operations in `flags`, 0 makes them exit to user space).
+struct ckvm_msr_range {
+    uint32_t flags;  // KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE
+    uint32_t count;
+    uint32_t base;
+    uint8_t *bitmap;
+};
+
+/// KVM_X86_SET_MSR_FILTER with up to KVM_MSR_FILTER_MAX_RANGES ranges.
+static inline int ckvm_set_msr_filter(int vmfd, uint32_t flags, const struct ckvm_msr_range *ranges, uint32_t count) {
+    struct kvm_msr_filter filter;
+    memset(&filter, 0, sizeof(filter));
+    filter.flags = flags;
+    for (uint32_t i = 0; i < count && i < KVM_MSR_FILTER_MAX_RANGES; i++) {
+        filter.ranges[i].flags = ranges[i].flags;
+        filter.ranges[i].nmsrs = ranges[i].count;
+        filter.ranges[i].base = ranges[i].base;
+        filter.ranges[i].bitmap = ranges[i].bitmap;
+    }
+    return ioctl(vmfd, KVM_X86_SET_MSR_FILTER, &filter);
+}
 
 static inline struct ckvm_exit_io *ckvm_run_io(struct kvm_run *run) {
     return (struct ckvm_exit_io *)&run->io;
@@ -178,6 +218,14 @@ static inline int ckvm_epoll_add(int epfd, int fd, uint64_t token) {
 /// reported again.
 static inline int ckvm_epoll_add_edge(int epfd, int fd, uint64_t token) {
     struct epoll_event event = { .events = EPOLLIN | EPOLLET, .data = { .u64 = token } };
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
+}
+
+/// Adds a stream socket, edge-triggered, for input, room to write and hang-up
+/// (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET): reported once per change, so the
+/// owner reads or writes until EAGAIN, or remembers that it stopped early.
+static inline int ckvm_epoll_add_stream(int epfd, int fd, uint64_t token) {
+    struct epoll_event event = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data = { .u64 = token } };
     return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
 }
 

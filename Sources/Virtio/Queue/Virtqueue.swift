@@ -103,6 +103,12 @@ public struct Virtqueue: Sendable {
             indirectAllowed: indirectDescriptors, memory: memory)
     }
 
+    /// Gives back the chain the last `pop()` returned, unused: the next `pop()`
+    /// returns it again (a device that found nothing to put in a receive buffer).
+    public mutating func undoPop() {
+        nextAvail &-= 1
+    }
+
     /// Returns chain `head` to the driver with `length` bytes written into it.
     public mutating func addUsed(head: UInt16, length: UInt32) throws(VirtioError) {
         guard ready else { throw .queueNotReady }

@@ -33,6 +33,7 @@ public final class VirtioMMIODevice: BusDevice {
         transport = Mutex(VirtioMMIOTransport(device: device, memory: memory, interrupt: interrupt, log: log))
         queueCount = device.queueCount
         device.setWakeUp { [weak self] queue in self?.processQueue(queue) }
+        device.setLog(log)
     }
 
     /// Called (outside the lock) when the driver sets DRIVER_OK.

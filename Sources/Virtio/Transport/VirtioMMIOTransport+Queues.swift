@@ -1,5 +1,6 @@
 /// Serving queues: after a notification (QueueNotify or an ioeventfd) or a
-/// device's own wake-up.
+/// device's own wake-up, then any queue the device asks to follow
+/// (`followUpQueues(after:)`, one round).
 extension VirtioMMIOTransport {
     /// Serves queue `index` if the device is live and the queue ready. A
     /// notification through the register (`fromRegister`) for a queue that cannot
@@ -13,6 +14,15 @@ extension VirtioMMIOTransport {
             if fromRegister { log.report("QueueNotify for queue \(index) before it is ready or DRIVER_OK; ignored") }
             return
         }
+        serve(index)
+        for next in device.followUpQueues(after: index) where next != index && queues.indices.contains(next) {
+            guard queues[next].ready else { continue }
+            serve(next)
+        }
+    }
+
+    /// Has the device process ready queue `index`, unless the device needs a reset.
+    private mutating func serve(_ index: Int) {
         guard status & (DeviceStatus.needsReset | DeviceStatus.failed) == 0 else { return }
         let device = self.device
         let memory = self.memory

@@ -122,9 +122,11 @@ public struct VirtioMMIOTransport: Sendable {
 
     static func name(ofDevice id: UInt32) -> String {
         switch id {
+        case 1: return "virtio-net"
         case 2: return "virtio-blk"
         case 3: return "virtio-console"
         case 4: return "virtio-rng"
+        case 19: return "virtio-vsock"
         default: return "virtio-\(id)"
         }
     }
