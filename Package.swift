@@ -50,10 +50,12 @@ let package = Package(
                 "CPUModel",
             ]
         ),
+        // vmm lab: experiments with built-in guests that measure virtualization costs.
+        .target(name: "Lab", dependencies: ["VMM", "KVM", "Memory"]),
         .executableTarget(
             name: "vmm",
             dependencies: [
-                "VMM", "CPUModel",
+                "VMM", "CPUModel", "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -71,6 +73,7 @@ let package = Package(
             dependencies: ["VMM", "vmm", "CPUModel", .product(name: "MetricsTestKit", package: "swift-metrics")]
         ),
         .testTarget(name: "IntegrationTests", dependencies: ["VMM", "KVM", "CPUModel", "Loader", "vmm"]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "VMM", "KVM"]),
     ],
     swiftLanguageModes: [.v6]
 )

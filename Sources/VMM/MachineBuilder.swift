@@ -28,6 +28,8 @@ struct BuiltMachine {
     let ioThread: IOThread
     /// Eventfds registered with KVM_IRQFD, kept open as long as the machine.
     let interruptEvents: [EventFD]
+    /// The devices of `MachineConfiguration.probes`, in order.
+    var probes: [ProbeDevice] = []
 }
 
 /// Assembles a VM, one named step after another; each step fails with its own error.
@@ -70,18 +72,22 @@ enum MachineBuilder {
         let mouseIRQ = try interruptLine(vm: vm, gsi: PCInterrupts.mouse)
         let serial = SerialPort(output: configuration.serialOutput, interrupt: serialIRQ)
         let keyboard = KeyboardController(keyboardInterrupt: keyboardIRQ, auxInterrupt: mouseIRQ)
-        let ports = try buildPortBus(serial: serial, keyboard: keyboard, memory: memory,
-                                     cpuCount: configuration.vcpuCount)
+        var portBus = try buildPortBus(serial: serial, keyboard: keyboard, memory: memory,
+                                       cpuCount: configuration.vcpuCount)
+        let probes = try attachProbes(configuration.probes, vm: vm, memory: memory, ports: &portBus, mmio: &mmioBus)
+        let ports = portBus.freeze()
         let mmio = mmioBus.freeze()
         let vcpus = try createVCPUs(configuration, system: system, vm: vm, plan: plan)
         let coalesced = try registerCoalescedZones(system: system, vm: vm, vcpus: vcpus,
-                                                   virtioCount: virtio.count, extra: configuration.coalescedZones)
+                                                   virtioCount: virtio.count,
+                                                   extra: configuration.coalescedZones + probes.coalesced)
         return BuiltMachine(system: system, vm: vm, memory: memory, plan: plan, ports: ports, mmio: mmio,
                             vcpus: vcpus, serial: serial, keyboard: keyboard, coalesced: coalesced, virtio: virtio,
                             virtioConsole: devices.lazy.compactMap { $0.device as? VirtioConsole }.first,
                             vsock: vsock,
                             ioThread: ioThread,
-                            interruptEvents: [serialIRQ.event, keyboardIRQ.event, mouseIRQ.event] + events)
+                            interruptEvents: [serialIRQ.event, keyboardIRQ.event, mouseIRQ.event] + events,
+                            probes: probes.devices)
     }
 
     /// The MP table (Intel MP spec 1.4) in the BIOS area at 0xF0000, where a guest's
@@ -326,8 +332,9 @@ enum MachineBuilder {
         } catch { throw .kvm(error) }
     }
 
+    /// The legacy port devices (the bus is frozen once the probe windows are in).
     static func buildPortBus(serial: SerialPort, keyboard: KeyboardController, memory: GuestMemory,
-                             cpuCount: Int) throws(VMMError) -> IOBus {
+                             cpuCount: Int) throws(VMMError) -> IOBusBuilder {
         var bus = IOBusBuilder()
         try bus.insert(serial, name: "serial", base: UInt64(Serial16550.com1), size: Serial16550.registerCount)
         try bus.insert(keyboard.dataPort, name: "i8042", base: UInt64(I8042.dataPort), size: 1)
@@ -339,7 +346,7 @@ enum MachineBuilder {
         try bus.insert(EmptyPCIBusPort(), name: "pci-config", base: UInt64(EmptyPCIBus.basePort),
                        size: EmptyPCIBus.portCount)
         try bus.insert(DebugExit(), name: "debug-exit", base: UInt64(DebugExit.defaultPort), size: DebugExit.defaultSize)
-        return bus.freeze()
+        return bus
     }
 
     static func createVCPUs(_ configuration: MachineConfiguration, system: KVMSystem, vm: VMFD,

@@ -59,6 +59,9 @@ public struct MachineConfiguration: Sendable {
     public var coalescedZones: [CoalescedZone] = []
     /// The guest's CPUID: template, named feature edits, raw edits (docs/cpuid.md).
     public var cpuid = CPUIDPolicy()
+    /// Counting register windows for experiments (`vmm lab`), each trapped,
+    /// coalesced or behind an ioeventfd; see `ProbeWindow`.
+    public var probes: [ProbeWindow] = []
 
     /// The most vCPUs a machine can have, whatever KVM allows (APIC IDs 0-253).
     public static let maximumVCPUs = 254

@@ -25,7 +25,7 @@ public final class VirtualMachine: @unchecked Sendable {
     public let bootPlan: BootPlan
     public let memory: GuestMemory
 
-    private let machine: BuiltMachine
+    let machine: BuiltMachine
     private let loops: [VCPULoop]
     private let controls: [VCPUControl]
     private let statistics: [VCPUStatistics]

@@ -51,6 +51,7 @@ static const unsigned long CKVM_SET_SREGS = KVM_SET_SREGS;
 static const unsigned long CKVM_SET_CPUID2 = KVM_SET_CPUID2;
 static const unsigned long CKVM_TRANSLATE = KVM_TRANSLATE;
 static const unsigned long CKVM_GET_STATS_FD = KVM_GET_STATS_FD;
+static const unsigned long CKVM_GET_TSC_KHZ = KVM_GET_TSC_KHZ;
 static const unsigned long CKVM_REGISTER_COALESCED_MMIO = KVM_REGISTER_COALESCED_MMIO;
 static const unsigned long CKVM_UNREGISTER_COALESCED_MMIO = KVM_UNREGISTER_COALESCED_MMIO;
 static const unsigned long CKVM_CREATE_IRQCHIP = KVM_CREATE_IRQCHIP;
