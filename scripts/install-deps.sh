@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what swift-vmm's tests and benchmarks need on a fresh Debian machine:
 # gcc, binutils and make build the test guests; QEMU is the reference peer;
-# xz and dpkg-deb unpack Debian's kernel for the Linux boot tests.
+# xz and dpkg-deb unpack Debian's kernel for the Linux boot tests; iproute2
+# makes the TAP devices of the virtio-net tests.
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 
@@ -14,6 +15,8 @@ command -v nm >/dev/null || need+=(binutils)
 # The Linux boot tests fetch Debian's kernel package and unpack it (scripts/fetch-linux.sh).
 command -v xz >/dev/null || need+=(xz-utils)
 command -v dpkg-deb >/dev/null || need+=(dpkg)
+# The virtio-net tests make TAP devices and addresses with ip(8).
+command -v ip >/dev/null || need+=(iproute2)
 
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
