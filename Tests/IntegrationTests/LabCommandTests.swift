@@ -22,10 +22,10 @@ import Testing
         let result = Environment.run([Environment.vmmBinary, "lab", "--list"])
         #expect(result.status == 0)
         let lines = result.stdout.split(separator: "\n")
-        for name in ["exit-cost", "mmio-batching", "huge-pages", "page-walk", "hypercall"] {
+        for name in ["exit-cost", "msr-bitmap", "mmio-batching", "huge-pages", "page-walk", "hypercall"] {
             #expect(lines.contains { $0.contains("| \(name) ") && $0.contains("| yes ") }, "\(name)")
         }
-        for name in ["msr-bitmap", "halt", "cpuid-lie"] {
+        for name in ["halt", "cpuid-lie"] {
             #expect(lines.contains { $0.contains("| \(name) ") && $0.contains("not yet") }, "\(name)")
         }
     }

@@ -38,6 +38,25 @@ import VMM
         #expect(result.figures["portOut.cyclesPerOperation"].map { $0 > 0 } == true)
     }
 
+    @Test(.enabled(if: kvmAvailable)) func msrBitmapTrapsExactlyTheFilteredWrites() throws {
+        let n = 60
+        let result = try MSRBitmap().run(context(n: n))
+        let c = result.counts
+        // Filtered: every WRMSR and the one RDMSR reach the VMM, nothing else does.
+        #expect(c["filtered.msrWriteExits"] == UInt64(n))
+        #expect(c["filtered.msrReadExits"] == 1)
+        #expect(c["filtered.userExits"] == UInt64(n) + 1)
+        // Passed through: KVM handles them all.
+        #expect(c["passed.msrWriteExits"] == 0)
+        #expect(c["passed.msrReadExits"] == 0)
+        #expect(c["passed.userExits"] == 0)
+        // The loop writes n, n-1, ..., 1: both paths read back the last value.
+        #expect(c["filtered.readBack"] == 1)
+        #expect(c["passed.readBack"] == 1)
+        #expect(c["filtered.cpl"] == 0)
+        #expect(result.figures["filtered.cyclesPerWrite"].map { $0 > 0 } == true)
+    }
+
     @Test(.enabled(if: kvmAvailable)) func mmioBatchingCountsEachDelivery() throws {
         let n = 1000
         let result = try MMIOBatching().run(context(n: n))
