@@ -56,13 +56,10 @@ public struct PlannedExperiment: Sendable {
 /// The experiments, in the order of issue 5.
 public enum LabCatalog {
     public static let experiments: [any LabExperiment] = [
-        ExitCost(), MSRBitmap(), MMIOBatching(), HugePages(), PageWalk(), Hypercall(),
+        ExitCost(), MSRBitmap(), MMIOBatching(), Halt(), HugePages(), PageWalk(), Hypercall(),
     ]
 
     public static let planned: [PlannedExperiment] = [
-        PlannedExperiment(name: "halt",
-                          summary: "an idle guest: HLT to user space, in the kernel, busy-polling: host CPU per idle s",
-                          waitingFor: "its experiment file, on the --halt modes (docs/exit-controls.md)"),
         PlannedExperiment(name: "cpuid-lie",
                           summary: "the FPU hidden in CPUID and the guest's path changing as a result",
                           waitingFor: "its experiment file, on the CPUID policy (docs/cpuid.md)"),

@@ -57,6 +57,21 @@ import VMM
         #expect(result.figures["filtered.cyclesPerWrite"].map { $0 > 0 } == true)
     }
 
+    @Test(.enabled(if: kvmAvailable)) func haltTakesEveryTickInEveryMode() throws {
+        let n = 20
+        let result = try Halt().run(context(n: n))
+        let c = result.counts
+        for key in ["inKernel", "poll", "guest"] {
+            // The guest woke for each of its n timer ticks, halting once per tick.
+            #expect(c["\(key).ticks"] == UInt64(n), "\(key)")
+            #expect(c["\(key).halts"] == UInt64(n), "\(key)")
+            // KVM handles HLT (in-kernel LAPIC): no HLT exit reaches the VMM.
+            #expect(c["\(key).hltUserExits"] == 0, "\(key)")
+            #expect(c["\(key).cpl"] == 0, "\(key)")
+            #expect(result.figures["\(key).cpuPerIdleSecond"].map { $0 >= 0 } == true, "\(key)")
+        }
+    }
+
     @Test(.enabled(if: kvmAvailable)) func mmioBatchingCountsEachDelivery() throws {
         let n = 1000
         let result = try MMIOBatching().run(context(n: n))
