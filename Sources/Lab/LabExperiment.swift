@@ -57,12 +57,10 @@ public struct PlannedExperiment: Sendable {
 public enum LabCatalog {
     public static let experiments: [any LabExperiment] = [
         ExitCost(), MSRBitmap(), MMIOBatching(), Halt(), HugePages(), PageWalk(), Hypercall(),
+        CPUIDLie(),
     ]
 
     public static let planned: [PlannedExperiment] = [
-        PlannedExperiment(name: "cpuid-lie",
-                          summary: "the FPU hidden in CPUID and the guest's path changing as a result",
-                          waitingFor: "its experiment file, on the CPUID policy (docs/cpuid.md)"),
     ]
 
     /// Names in the order of issue 5, available or not.

@@ -72,6 +72,26 @@ import VMM
         }
     }
 
+    @Test(.enabled(if: kvmAvailable)) func cpuidLieChangesTheGuestsPathOnlyWhenItIsSeen() throws {
+        let n = 30
+        let result = try CPUIDLie().run(context(n: n))
+        let c = result.counts
+        // The policy's own table: FPU shown, hidden, shown.
+        #expect(c["host.policyFPU"] == 1)
+        #expect(c["hidden.policyFPU"] == 0)
+        #expect(c["forced.policyFPU"] == 1)
+        // The guest follows what it reads: n #NM on the no-FPU path, none on the FPU path.
+        // (On this host kvm_pvm shows the hardware's FPU bit whatever the policy says.)
+        for key in ["host", "hidden"] {
+            let sees = c["\(key).guestFPU"]
+            #expect(c["\(key).nmTraps"] == (sees == 0 ? UInt64(n) : 0), "\(key) sees FPU = \(String(describing: sees))")
+        }
+        #expect(c["host.guestFPU"] == 1)
+        // Forced: every fninit raises #NM, whatever CPUID says.
+        #expect(c["forced.nmTraps"] == UInt64(n))
+        #expect(c["forced.cpl"] == 0)
+    }
+
     @Test(.enabled(if: kvmAvailable)) func mmioBatchingCountsEachDelivery() throws {
         let n = 1000
         let result = try MMIOBatching().run(context(n: n))

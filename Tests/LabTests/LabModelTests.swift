@@ -176,7 +176,7 @@ import Testing
             })
             #expect(throws: LabError.self) { try LabCatalog.experiment(named: name) }
         }
-        for name in ["exit-cost", "msr-bitmap", "mmio-batching", "halt", "huge-pages", "page-walk", "hypercall"] {
+        for name in LabCatalog.order {
             #expect(try LabCatalog.experiment(named: name).name == name)
         }
         do {
