@@ -82,7 +82,7 @@ public struct CPUIDLie: LabExperiment {
                                       seed: variant == .host ? "" : "the OS emulates x87 on #NM"))
             result.rows.append(LabRow("  time per fninit",
                                       here: "\(LabFormat.duration(nanoseconds: time)) (\(LabFormat.fixed(cycles, 0)) cycles)",
-                                      ratio: index == 0 ? "1x" : LabFormat.ratio(time / nanoseconds[0]) + " native path"))
+                                      ratio: index == 0 ? "1x" : LabFormat.ratio(time / nanoseconds[0]) + " the FPU path"))
         }
         let hiddenSeen = result.counts["hidden.guestFPU"] ?? 1
         if hiddenSeen == 1 {
