@@ -51,7 +51,7 @@ let package = Package(
             ]
         ),
         // vmm lab: experiments with built-in guests that measure virtualization costs.
-        .target(name: "Lab", dependencies: ["VMM", "KVM", "Memory"]),
+        .target(name: "Lab", dependencies: ["VMM", "KVM", "Memory", "CPUModel"]),
         .executableTarget(
             name: "vmm",
             dependencies: [
@@ -73,7 +73,7 @@ let package = Package(
             dependencies: ["VMM", "vmm", "CPUModel", .product(name: "MetricsTestKit", package: "swift-metrics")]
         ),
         .testTarget(name: "IntegrationTests", dependencies: ["VMM", "KVM", "CPUModel", "Loader", "vmm"]),
-        .testTarget(name: "LabTests", dependencies: ["Lab", "VMM", "KVM"]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "VMM", "KVM", "CPUModel"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,7 +1,7 @@
 /*
  * lab.elf: the built-in guest of `vmm lab`. At CPL 0 (emulated on the development
  * host, so kept to a few instructions) it enables SYSCALL and drops to CPL 3 with
- * IOPL 3. At CPL 3 (native) it reads `lab_params`, runs one operation n times
+ * IOPL 3 (or runs one of the CPL 0 operations, WRMSR, HALT, FPU, there). At CPL 3 (native) it reads `lab_params`, runs one operation n times
  * between two rdtsc, writes `lab_results` and ends through the debug-exit port.
  * Nothing is printed on the serial port unless the parameters are wrong, so the
  * only exits are the ones the experiment measures, plus the final debug exit.
@@ -263,10 +263,175 @@ __attribute__((noreturn, used)) static void lab_user_main(void)
     __builtin_unreachable();
 }
 
+/* --- CPL 0 operations: WRMSR, HALT, FPU ------------------------------------ */
+
+#define LAPIC_BASE        0xFEE00000ull
+#define LAPIC_EOI         0x0B0
+#define LAPIC_SVR         0x0F0
+#define LAPIC_LVT_TIMER   0x320
+#define LAPIC_TIMER_INIT  0x380
+#define LAPIC_TIMER_DIV   0x3E0
+#define LAPIC_MASKED      (1u << 16)
+#define LAPIC_PERIODIC    (1u << 17)
+#define VECTOR_NM         7
+#define VECTOR_TIMER      0x20
+#define CR0_EM            (1ull << 2)
+#define CR0_TS            (1ull << 3)
+
+/* A 64-bit interrupt gate. */
+struct idt_gate {
+    uint16_t offset_low;
+    uint16_t selector;
+    uint8_t ist;
+    uint8_t type;
+    uint16_t offset_mid;
+    uint32_t offset_high;
+    uint32_t reserved;
+} __attribute__((packed));
+
+struct idt_pointer {
+    uint16_t limit;
+    uint64_t base;
+} __attribute__((packed));
+
+static struct idt_gate lab_idt[VECTOR_TIMER + 1] __attribute__((aligned(16)));
+
+/* Counted by the handlers below. */
+volatile uint64_t lab_ticks;
+volatile uint64_t lab_nm_count;
+
+void lab_timer_entry(void);
+void lab_nm_entry(void);
+
+/* Timer: count the tick, EOI to the local APIC, return. */
+__asm__(".text\n"
+        ".globl lab_timer_entry\n"
+        "lab_timer_entry:\n"
+        "    incq lab_ticks(%rip)\n"
+        "    pushq %rax\n"
+        "    movabsq $0xfee000b0, %rax\n"
+        "    movl $0, (%rax)\n"
+        "    popq %rax\n"
+        "    iretq\n");
+
+/* #NM: count it and resume after the 2-byte fninit (what an x87 emulator would
+ * run in software). */
+__asm__(".text\n"
+        ".globl lab_nm_entry\n"
+        "lab_nm_entry:\n"
+        "    incq lab_nm_count(%rip)\n"
+        "    addq $2, (%rsp)\n"
+        "    iretq\n");
+
+static void set_gate(unsigned vector, void (*handler)(void))
+{
+    uint64_t address = (uint64_t)handler;
+    lab_idt[vector] = (struct idt_gate){
+        .offset_low = (uint16_t)address,
+        .selector = KERNEL_CS,
+        .ist = 0,
+        .type = 0x8E, /* present, DPL 0, 64-bit interrupt gate */
+        .offset_mid = (uint16_t)(address >> 16),
+        .offset_high = (uint32_t)(address >> 32),
+        .reserved = 0,
+    };
+}
+
+static void load_idt(void)
+{
+    struct idt_pointer pointer = {sizeof(lab_idt) - 1, (uint64_t)lab_idt};
+    __asm__ volatile("lidt %0" : : "m"(pointer));
+}
+
+static inline void lapic_write(uint32_t reg, uint32_t value)
+{
+    *(volatile uint32_t *)(LAPIC_BASE + reg) = value;
+}
+
+static void finish_kernel_op(uint64_t begin, uint64_t end, uint64_t value, uint64_t aux)
+{
+    lab_results.tsc_begin = begin;
+    lab_results.tsc_end = end;
+    lab_results.value = value;
+    lab_results.aux = aux;
+    finish(LAB_STATUS_DONE);
+}
+
+/* WRMSR: n writes of the MSR named by `port` (the VMM's MSR policy decides whether
+ * each one reaches user space), then one read back. */
+static void op_wrmsr(uint64_t n, uint32_t msr)
+{
+    uint64_t begin = rdtsc();
+    for (uint64_t i = n; i > 0; i--)
+        wrmsr(msr, i);
+    uint64_t end = rdtsc();
+    finish_kernel_op(begin, end, rdmsr(msr), 0);
+}
+
+/* HALT: an idle guest woken by a periodic LAPIC timer tick every `period` ns. */
+static void op_halt(uint64_t n, uint64_t period)
+{
+    uint64_t halts = 0;
+    set_gate(VECTOR_TIMER, lab_timer_entry);
+    load_idt();
+    lapic_write(LAPIC_SVR, 0x1FF);             /* enabled, spurious vector 0xff */
+    lapic_write(LAPIC_TIMER_DIV, 0xB);         /* divide by 1 */
+    lapic_write(LAPIC_LVT_TIMER, LAPIC_PERIODIC | VECTOR_TIMER);
+    uint64_t begin = rdtsc();
+    lapic_write(LAPIC_TIMER_INIT, (uint32_t)period);
+    lab_results.status = LAB_STATUS_RUNNING;
+    while (lab_ticks < n) {
+        __asm__ volatile("sti\n\thlt\n\tcli" ::: "memory");
+        halts++;
+    }
+    uint64_t end = rdtsc();
+    lapic_write(LAPIC_LVT_TIMER, LAPIC_MASKED | VECTOR_TIMER);
+    lapic_write(LAPIC_TIMER_INIT, 0);
+    finish_kernel_op(begin, end, lab_ticks, halts);
+}
+
+/* FPU: what CPUID says, and the path an OS takes: without an FPU it sets CR0.EM
+ * so that every x87 instruction raises #NM for a software emulator. */
+static void op_fpu(uint64_t n, uint64_t forced_absent)
+{
+    uint32_t a = 1, b, c = 0, d;
+    __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+    uint64_t cr0;
+    __asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+    cr0 &= ~CR0_TS;
+    if ((d & 1) == 0 || forced_absent) {
+        set_gate(VECTOR_NM, lab_nm_entry);
+        load_idt();
+        cr0 |= CR0_EM;
+    } else {
+        cr0 &= ~CR0_EM;
+    }
+    __asm__ volatile("mov %0, %%cr0" : : "r"(cr0) : "memory");
+    uint64_t begin = rdtsc();
+    for (uint64_t i = n; i > 0; i--)
+        __asm__ volatile("fninit" ::: "memory");
+    uint64_t end = rdtsc();
+    finish_kernel_op(begin, end, lab_nm_count, d);
+}
+
 /* CPL 0: SYSCALL to lab_syscall_entry (CS 0x08, SS 0x10; STAR also names CS 0x23,
  * SS 0x1b for SYSRET), then iretq to lab_user_main at CPL 3 with IOPL 3 and IF clear. */
 void lab_kernel_main(void)
 {
+    if (lab_params.magic == LAB_PARAMS_MAGIC) {
+        uint64_t op = lab_params.op, n = lab_params.n;
+        if (op == LAB_OP_WRMSR || op == LAB_OP_HALT || op == LAB_OP_FPU) {
+            lab_results.op = op;
+            lab_results.n = n;
+            lab_results.cpl = current_cpl();
+        }
+        if (op == LAB_OP_WRMSR)
+            op_wrmsr(n, (uint32_t)lab_params.port);
+        else if (op == LAB_OP_HALT)
+            op_halt(n, lab_params.size);
+        else if (op == LAB_OP_FPU)
+            op_fpu(n, lab_params.port);
+    }
     wrmsr(MSR_STAR, ((uint64_t)KERNEL_DS << 48) | ((uint64_t)KERNEL_CS << 32));
     wrmsr(MSR_LSTAR, (uint64_t)lab_syscall_entry);
     wrmsr(MSR_SFMASK, 0);

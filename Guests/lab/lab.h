@@ -24,6 +24,13 @@
                               * every `size` TSC cycles when size > 0 */
 #define LAB_OP_CHASE      10  /* pointer chase over a buffer, one load per 4 KiB page */
 #define LAB_OP_SPIN       11  /* touch the buffer, set status RUNNING, loop until stopped */
+/* These three run at CPL 0 (lab_results.cpl = 0): the instructions they study are
+ * privileged. On a host that emulates guest ring 0 every instruction is emulated. */
+#define LAB_OP_WRMSR      12  /* wrmsr(MSR `port`, i) for i = n..1, then one rdmsr -> value */
+#define LAB_OP_HALT       13  /* LAPIC timer every `size` ns (periodic); sti; hlt until n ticks;
+                              * value = ticks taken, aux = hlt instructions executed */
+#define LAB_OP_FPU        14  /* aux = CPUID.1:EDX; if its FPU bit is 0, or `port` != 0 (forced),
+                              * set CR0.EM; then n x fninit; value = #NM taken */
 
 #define LAB_STATUS_RUNNING 1
 #define LAB_STATUS_DONE    2
@@ -52,7 +59,8 @@ struct lab_results {
     uint64_t tsc_begin; /* rdtsc right before the loop */
     uint64_t tsc_end;   /* rdtsc right after it */
     uint64_t value;     /* op-specific: last rax (VMCALL, PIO_IN sum), chase end */
-    uint64_t cpl;       /* CPL the loop ran at (3) */
+    uint64_t cpl;       /* CPL the loop ran at (3; 0 for WRMSR, HALT, FPU) */
+    uint64_t aux;       /* op-specific: HALT: hlt count; FPU: CPUID.1:EDX */
 };
 #endif
 

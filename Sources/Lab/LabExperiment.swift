@@ -56,19 +56,11 @@ public struct PlannedExperiment: Sendable {
 /// The experiments, in the order of issue 5.
 public enum LabCatalog {
     public static let experiments: [any LabExperiment] = [
-        ExitCost(), MMIOBatching(), HugePages(), PageWalk(), Hypercall(),
+        ExitCost(), MSRBitmap(), MMIOBatching(), Halt(), HugePages(), PageWalk(), Hypercall(),
+        CPUIDLie(),
     ]
 
     public static let planned: [PlannedExperiment] = [
-        PlannedExperiment(name: "msr-bitmap",
-                          summary: "a guest writing an MSR N times, filtered vs passed through: exits/s avoided",
-                          waitingFor: "its experiment file, on the MSR policy (docs/msr-policy.md)"),
-        PlannedExperiment(name: "halt",
-                          summary: "an idle guest: HLT to user space, in the kernel, busy-polling: host CPU per idle s",
-                          waitingFor: "its experiment file, on the --halt modes (docs/exit-controls.md)"),
-        PlannedExperiment(name: "cpuid-lie",
-                          summary: "the FPU hidden in CPUID and the guest's path changing as a result",
-                          waitingFor: "its experiment file, on the CPUID policy (docs/cpuid.md)"),
     ]
 
     /// Names in the order of issue 5, available or not.

@@ -1,9 +1,20 @@
+import CPUModel
 import Memory
 import VMM
 
 /// What the lab guest does at CPL 3 (Guests/lab/lab.h, `LAB_OP_*`).
 public enum LabOperation: String, Sendable, CaseIterable, Codable {
     case native, rdtsc, cpuid, portOut, portIn, mmioWrite, vmcall, syscall, ramWrite, chase, spin
+    /// These three run at CPL 0: the instructions they study are privileged.
+    case wrmsr, halt, fpu
+
+    /// The CPL the guest runs the operation at.
+    public var cpl: UInt64 {
+        switch self {
+        case .wrmsr, .halt, .fpu: return 0
+        default: return 3
+        }
+    }
 
     var code: UInt64 {
         switch self {
@@ -18,6 +29,9 @@ public enum LabOperation: String, Sendable, CaseIterable, Codable {
         case .ramWrite: return LabGuestImage.opRamWrite
         case .chase: return LabGuestImage.opChase
         case .spin: return LabGuestImage.opSpin
+        case .wrmsr: return LabGuestImage.opWrmsr
+        case .halt: return LabGuestImage.opHalt
+        case .fpu: return LabGuestImage.opFpu
         }
     }
 }
@@ -35,6 +49,10 @@ public struct LabGuestRequest: Sendable {
     public var hugePages = true
     /// Read from /proc how much of guest RAM transparent huge pages back, after the run.
     public var measureHostPages = false
+    /// The machine's MSR policy, halt mode and CPUID policy (msr-bitmap, halt, cpuid-lie).
+    public var msrRules: [MSRRule] = []
+    public var halt: HaltMode = .inKernel
+    public var cpuid = CPUIDPolicy()
 
     public init(_ operation: LabOperation, n: UInt64) {
         self.operation = operation
@@ -50,6 +68,8 @@ public struct LabGuestResults: Sendable, Equatable {
     public var tscEnd: UInt64
     public var value: UInt64
     public var cpl: UInt64
+    /// HALT: hlt instructions executed; FPU: CPUID.1:EDX as the guest read it.
+    public var aux: UInt64 = 0
 
     public var cycles: UInt64 { tscEnd &- tscBegin }
     public var cyclesPerOperation: Double { n == 0 ? .nan : Double(cycles) / Double(n) }
@@ -131,6 +151,9 @@ public enum LabGuest {
         configuration.hugePages = request.hugePages
         configuration.serialOutput = CapturedSerialOutput()
         configuration.probes = request.probes
+        configuration.msrRules = request.msrRules
+        configuration.halt = request.halt
+        configuration.cpuid = request.cpuid
         let machine: VirtualMachine
         do { machine = try VirtualMachine(configuration: configuration) } catch {
             throw .machine("cannot build the lab VM: \(error)")
@@ -154,8 +177,8 @@ public enum LabGuest {
         }
         guard word(0) == LabGuestImage.resultsMagic || word(1) == LabGuestImage.statusRunning,
               let status = word(1), let n = word(3), let begin = word(4), let end = word(5),
-              let value = word(6), let cpl = word(7) else { return nil }
-        return LabGuestResults(status: status, n: n, tscBegin: begin, tscEnd: end, value: value, cpl: cpl)
+              let value = word(6), let cpl = word(7), let aux = word(8) else { return nil }
+        return LabGuestResults(status: status, n: n, tscBegin: begin, tscEnd: end, value: value, cpl: cpl, aux: aux)
     }
 
     /// Runs the guest to its debug exit and checks that it completed at CPL 3.
@@ -180,8 +203,9 @@ public enum LabGuest {
             let status = results(in: machine.memory).map { "status \($0.status)" } ?? "no results"
             throw .guestFailed(operation: operation, detail: "\(stop.summary); \(status)")
         }
-        guard results.cpl == 3 else {
-            throw .guestFailed(operation: operation, detail: "the loop ran at CPL \(results.cpl), not 3")
+        guard results.cpl == request.operation.cpl else {
+            throw .guestFailed(operation: operation,
+                               detail: "the loop ran at CPL \(results.cpl), not \(request.operation.cpl)")
         }
         var run = LabGuestRun(results: results, report: machine.report(), probes: machine.probeCounts(), stop: stop,
                               tscKHz: tscKHz)

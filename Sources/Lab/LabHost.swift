@@ -46,7 +46,8 @@ public struct LabHost: Codable, Sendable {
         if let emulated = emulatedBootInstructions {
             lines.append(ringZeroEmulated
                 ? "guest ring 0: EMULATED here (KVM's emulator ran \(emulated) instructions of the lab guest's CPL 0 "
-                    + "start); CPL 3 runs natively, so the experiments' loops run at CPL 3"
+                    + "start); CPL 3 runs natively, so the loops run at CPL 3, except the privileged ones of "
+                    + "msr-bitmap, halt and cpuid-lie (CPL 0: emulated)"
                 : "guest ring 0: runs natively (KVM's emulator ran \(emulated) instructions of the lab guest's start)")
         } else {
             lines.append("guest ring 0: unknown (no KVM statistics)")

@@ -38,6 +38,60 @@ import VMM
         #expect(result.figures["portOut.cyclesPerOperation"].map { $0 > 0 } == true)
     }
 
+    @Test(.enabled(if: kvmAvailable)) func msrBitmapTrapsExactlyTheFilteredWrites() throws {
+        let n = 60
+        let result = try MSRBitmap().run(context(n: n))
+        let c = result.counts
+        // Filtered: every WRMSR and the one RDMSR reach the VMM, nothing else does.
+        #expect(c["filtered.msrWriteExits"] == UInt64(n))
+        #expect(c["filtered.msrReadExits"] == 1)
+        #expect(c["filtered.userExits"] == UInt64(n) + 1)
+        // Passed through: KVM handles them all.
+        #expect(c["passed.msrWriteExits"] == 0)
+        #expect(c["passed.msrReadExits"] == 0)
+        #expect(c["passed.userExits"] == 0)
+        // The loop writes n, n-1, ..., 1: both paths read back the last value.
+        #expect(c["filtered.readBack"] == 1)
+        #expect(c["passed.readBack"] == 1)
+        #expect(c["filtered.cpl"] == 0)
+        #expect(result.figures["filtered.cyclesPerWrite"].map { $0 > 0 } == true)
+    }
+
+    @Test(.enabled(if: kvmAvailable)) func haltTakesEveryTickInEveryMode() throws {
+        let n = 20
+        let result = try Halt().run(context(n: n))
+        let c = result.counts
+        for key in ["inKernel", "poll", "guest"] {
+            // The guest woke for each of its n timer ticks, halting once per tick.
+            #expect(c["\(key).ticks"] == UInt64(n), "\(key)")
+            #expect(c["\(key).halts"] == UInt64(n), "\(key)")
+            // KVM handles HLT (in-kernel LAPIC): no HLT exit reaches the VMM.
+            #expect(c["\(key).hltUserExits"] == 0, "\(key)")
+            #expect(c["\(key).cpl"] == 0, "\(key)")
+            #expect(result.figures["\(key).cpuPerIdleSecond"].map { $0 >= 0 } == true, "\(key)")
+        }
+    }
+
+    @Test(.enabled(if: kvmAvailable)) func cpuidLieChangesTheGuestsPathOnlyWhenItIsSeen() throws {
+        let n = 30
+        let result = try CPUIDLie().run(context(n: n))
+        let c = result.counts
+        // The policy's own table: FPU shown, hidden, shown.
+        #expect(c["host.policyFPU"] == 1)
+        #expect(c["hidden.policyFPU"] == 0)
+        #expect(c["forced.policyFPU"] == 1)
+        // The guest follows what it reads: n #NM on the no-FPU path, none on the FPU path.
+        // (On this host kvm_pvm shows the hardware's FPU bit whatever the policy says.)
+        for key in ["host", "hidden"] {
+            let sees = c["\(key).guestFPU"]
+            #expect(c["\(key).nmTraps"] == (sees == 0 ? UInt64(n) : 0), "\(key) sees FPU = \(String(describing: sees))")
+        }
+        #expect(c["host.guestFPU"] == 1)
+        // Forced: every fninit raises #NM, whatever CPUID says.
+        #expect(c["forced.nmTraps"] == UInt64(n))
+        #expect(c["forced.cpl"] == 0)
+    }
+
     @Test(.enabled(if: kvmAvailable)) func mmioBatchingCountsEachDelivery() throws {
         let n = 1000
         let result = try MMIOBatching().run(context(n: n))
