@@ -140,6 +140,10 @@ struct RunOptions: ParsableArguments {
         if !(1...(1 << 24)).contains(traceCapacity) {
             throw ValidationError("--trace-capacity must be between 1 and \(1 << 24) exits, not \(traceCapacity)")
         }
+        if trace != nil, cpus > 0, traceCapacity > (1 << 30) / (24 * cpus) {
+            throw ValidationError("--trace-capacity \(traceCapacity) for \(cpus) vCPUs needs more than 1 GiB "
+                + "(24 bytes per exit and vCPU); at most \((1 << 30) / (24 * cpus)) here")
+        }
         for (option, path) in [("--trace", trace), ("--metrics-file", metricsFile)] {
             if let path { try Self.checkWritable(path, option: option) }
         }
