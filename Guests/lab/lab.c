@@ -7,11 +7,9 @@
  * only exits are the ones the experiment measures, plus the final debug exit.
  */
 #include "runtime.h"
-#include "gdt64.h"
+#include "cpu64.h"
 #include "lab.h"
 
-#define RFLAGS_RESERVED 0x2
-#define RFLAGS_IOPL3    0x3000
 #define MSR_EFER        0xC0000080u
 #define MSR_STAR        0xC0000081u
 #define MSR_LSTAR       0xC0000082u
@@ -278,22 +276,6 @@ __attribute__((noreturn, used)) static void lab_user_main(void)
 #define CR0_EM            (1ull << 2)
 #define CR0_TS            (1ull << 3)
 
-/* A 64-bit interrupt gate. */
-struct idt_gate {
-    uint16_t offset_low;
-    uint16_t selector;
-    uint8_t ist;
-    uint8_t type;
-    uint16_t offset_mid;
-    uint32_t offset_high;
-    uint32_t reserved;
-} __attribute__((packed));
-
-struct idt_pointer {
-    uint16_t limit;
-    uint64_t base;
-} __attribute__((packed));
-
 static struct idt_gate lab_idt[VECTOR_TIMER + 1] __attribute__((aligned(16)));
 
 /* Counted by the handlers below. */
@@ -325,22 +307,12 @@ __asm__(".text\n"
 
 static void set_gate(unsigned vector, void (*handler)(void))
 {
-    uint64_t address = (uint64_t)handler;
-    lab_idt[vector] = (struct idt_gate){
-        .offset_low = (uint16_t)address,
-        .selector = KERNEL_CS,
-        .ist = 0,
-        .type = 0x8E, /* present, DPL 0, 64-bit interrupt gate */
-        .offset_mid = (uint16_t)(address >> 16),
-        .offset_high = (uint32_t)(address >> 32),
-        .reserved = 0,
-    };
+    lab_idt[vector] = idt_interrupt_gate(handler);
 }
 
 static void load_idt(void)
 {
-    struct idt_pointer pointer = {sizeof(lab_idt) - 1, (uint64_t)lab_idt};
-    __asm__ volatile("lidt %0" : : "m"(pointer));
+    idt_load(lab_idt, sizeof(lab_idt));
 }
 
 static inline void lapic_write(uint32_t reg, uint32_t value)
@@ -436,15 +408,5 @@ void lab_kernel_main(void)
     wrmsr(MSR_LSTAR, (uint64_t)lab_syscall_entry);
     wrmsr(MSR_SFMASK, 0);
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
-    __asm__ volatile("pushq %0\n\t"
-                     "pushq %1\n\t"
-                     "pushq %2\n\t"
-                     "pushq %3\n\t"
-                     "pushq %4\n\t"
-                     "iretq"
-                     :
-                     : "i"(USER_DS | 3), "r"(user_stack + sizeof(user_stack) - 8),
-                       "i"(RFLAGS_RESERVED | RFLAGS_IOPL3), "i"(USER_CS | 3), "r"(lab_user_main)
-                     : "memory");
-    __builtin_unreachable();
+    enter_cpl3(lab_user_main, user_stack + sizeof(user_stack));
 }

@@ -23,34 +23,16 @@
  *    be 2.0. V = 0, or 4 on a wrong value. Ends with a debug exit from CPL 3.
  */
 #include "runtime.h"
-#include "gdt64.h"
+#include "cpu64.h"
 
 #define CR0_MP          (1ul << 1)
 #define CR0_EM          (1ul << 2)
-#define RFLAGS_RESERVED 0x2
-#define RFLAGS_IOPL3    0x3000
 #define VECTOR_NM       7
 #define DOUBLE_TWO      0x4000000000000000ull
 
 struct cpuid_regs {
     uint32_t eax, ebx, ecx, edx;
 };
-
-/* A 64-bit interrupt gate. */
-struct idt_gate {
-    uint16_t offset_low;
-    uint16_t selector;
-    uint8_t ist;
-    uint8_t type;
-    uint16_t offset_mid;
-    uint32_t offset_high;
-    uint32_t reserved;
-} __attribute__((packed));
-
-struct idt_pointer {
-    uint16_t limit;
-    uint64_t base;
-} __attribute__((packed));
 
 static struct idt_gate idt[VECTOR_NM + 1] __attribute__((aligned(16)));
 static uint8_t user_stack[8192] __attribute__((aligned(16)));
@@ -115,18 +97,8 @@ static uint32_t no_fpu_path(const char *reason)
     serial_puts(reason);
     serial_puts("): CR0.EM set, x87 emulation path\n");
 
-    uint64_t handler = (uint64_t)nm_entry;
-    idt[VECTOR_NM] = (struct idt_gate){
-        .offset_low = (uint16_t)handler,
-        .selector = KERNEL_CS,
-        .ist = 0,
-        .type = 0x8E, /* present, DPL 0, 64-bit interrupt gate */
-        .offset_mid = (uint16_t)(handler >> 16),
-        .offset_high = (uint32_t)(handler >> 32),
-        .reserved = 0,
-    };
-    struct idt_pointer pointer = {sizeof(idt) - 1, (uint64_t)idt};
-    __asm__ volatile("lidt %0" : : "m"(pointer));
+    idt[VECTOR_NM] = idt_interrupt_gate(nm_entry);
+    idt_load(idt, sizeof(idt));
 
     nm_count = 0;
     nm_rip = 0;
@@ -174,17 +146,7 @@ static uint32_t fpu_path(void)
     }
     serial_puts("fpu: present: fninit gives fsw 0x0000, fcw 0x037f\n");
     /* iretq to CPL 3 (IOPL 3 for the serial port); there is no way back. */
-    __asm__ volatile("pushq %0\n\t"
-                     "pushq %1\n\t"
-                     "pushq %2\n\t"
-                     "pushq %3\n\t"
-                     "pushq %4\n\t"
-                     "iretq"
-                     :
-                     : "i"(USER_DS | 3), "r"(user_stack + sizeof(user_stack) - 8),
-                       "i"(RFLAGS_RESERVED | RFLAGS_IOPL3), "i"(USER_CS | 3), "r"(fpu_at_cpl3)
-                     : "memory");
-    __builtin_unreachable();
+    enter_cpl3(fpu_at_cpl3, user_stack + sizeof(user_stack));
 }
 
 /* Whether the command line has the token `fpu=absent`. */

@@ -5,10 +5,8 @@
  * ring 3 never returns to ring 0, and any fault would end in a triple fault.
  */
 #include "runtime.h"
-#include "gdt64.h"
+#include "cpu64.h"
 
-#define RFLAGS_RESERVED 0x2
-#define RFLAGS_IOPL3    0x3000
 #define LOOP_COUNT      1000000ul
 
 static uint8_t user_stack[8192] __attribute__((aligned(16)));
@@ -52,15 +50,5 @@ uint32_t guest_main(uint32_t magic, const struct multiboot_info *info)
 
     /* iretq frame: SS, RSP, RFLAGS, CS, RIP. RSP is 8 below a 16-byte boundary,
      * as at the entry of a function that was called. */
-    __asm__ volatile("pushq %0\n\t"
-                     "pushq %1\n\t"
-                     "pushq %2\n\t"
-                     "pushq %3\n\t"
-                     "pushq %4\n\t"
-                     "iretq"
-                     :
-                     : "i"(USER_DS | 3), "r"(user_stack + sizeof(user_stack) - 8),
-                       "i"(RFLAGS_RESERVED | RFLAGS_IOPL3), "i"(USER_CS | 3), "r"(user_main)
-                     : "memory");
-    __builtin_unreachable();
+    enter_cpl3(user_main, user_stack + sizeof(user_stack));
 }
