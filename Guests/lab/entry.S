@@ -34,7 +34,7 @@
     .globl _start
 _start:
     cli
-    lgdt gdt_pointer
+    lgdt gdt64_pointer
     mov $lab_pml4, %eax
     mov %eax, %cr3
     mov %cr4, %eax
@@ -62,21 +62,6 @@ long_entry:
 1:  cli
     hlt
     jmp 1b
-
-    .section .rodata
-    .balign 8
-gdt:
-    .quad 0                     /* 0x00 null */
-    .quad 0x00af9a000000ffff    /* 0x08 code, 64-bit, DPL 0 */
-    .quad 0x00cf92000000ffff    /* 0x10 data, DPL 0 */
-    .quad 0x00cff2000000ffff    /* 0x18 data, DPL 3 */
-    .quad 0x00affa000000ffff    /* 0x20 code, 64-bit, DPL 3 */
-gdt_end:
-    .balign 8
-    .word 0
-gdt_pointer:
-    .word gdt_end - gdt - 1
-    .long gdt
 
     .section .data
     .balign 4096
