@@ -12,26 +12,9 @@
  *  4. far-jumps to 64-bit code, which loads the data segments, sets a stack and
  *     calls guest_main(magic, info). Its return value goes to debug_exit().
  */
-#include "gdt64.h"
+#include "longmode.h"
 
-#define MB_HEADER_MAGIC 0x1BADB002
-#define MB_HEADER_FLAGS 0x00000003
-#define MSR_EFER        0xC0000080
-#define EFER_LME        (1 << 8)
-#define CR4_PAE         (1 << 5)
-#define CR0_PG          (1 << 31)
-
-#define PTE_PRESENT     0x001
-#define PTE_WRITE       0x002
-#define PTE_USER        0x004
-#define PTE_LARGE       0x080
-
-    .section .multiboot, "a"
-    .balign 4
-multiboot_header:
-    .long MB_HEADER_MAGIC
-    .long MB_HEADER_FLAGS
-    .long -(MB_HEADER_MAGIC + MB_HEADER_FLAGS)
+    multiboot_header
 
     .section .text.entry, "ax"
     .code32
@@ -40,29 +23,11 @@ _start:
     cli
     mov %eax, %edi              /* multiboot magic: first argument */
     mov %ebx, %esi              /* multiboot info: second argument */
-    lgdt gdt64_pointer
-    mov $pml4, %eax
-    mov %eax, %cr3
-    mov %cr4, %eax
-    or $CR4_PAE, %eax
-    mov %eax, %cr4
-    mov $MSR_EFER, %ecx
-    rdmsr
-    or $EFER_LME, %eax
-    wrmsr
-    mov %cr0, %eax
-    or $CR0_PG, %eax
-    mov %eax, %cr0
-    ljmp $KERNEL_CS, $long_entry
+    enter_long_mode pml4, long_entry
 
     .code64
 long_entry:
-    mov $KERNEL_DS, %eax
-    mov %eax, %ds
-    mov %eax, %es
-    mov %eax, %ss
-    mov %eax, %fs
-    mov %eax, %gs
+    load_data_segments
     mov $stack_top, %rsp
     mov %edi, %edi              /* zero-extend both arguments */
     mov %esi, %esi

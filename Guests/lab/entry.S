@@ -8,55 +8,21 @@
  * emulated on the development host). Then EFER.LME, CR4.PAE, CR0.PG, and
  * lab_kernel_main() in 64-bit mode at CPL 0, which drops to CPL 3.
  */
-#include "gdt64.h"
-
-#define MB_HEADER_MAGIC 0x1BADB002
-#define MB_HEADER_FLAGS 0x00000003
-#define MSR_EFER        0xC0000080
-#define EFER_LME        (1 << 8)
-#define CR4_PAE         (1 << 5)
-#define CR0_PG          (1 << 31)
-
-#define PTE_PRESENT     0x001
-#define PTE_WRITE       0x002
-#define PTE_USER        0x004
-#define PTE_LARGE       0x080
+#include "longmode.h"
 #define PTE_FLAGS       (PTE_PRESENT | PTE_WRITE | PTE_USER)
 
-    .section .multiboot, "a"
-    .balign 4
-    .long MB_HEADER_MAGIC
-    .long MB_HEADER_FLAGS
-    .long -(MB_HEADER_MAGIC + MB_HEADER_FLAGS)
+    multiboot_header
 
     .section .text.entry, "ax"
     .code32
     .globl _start
 _start:
     cli
-    lgdt gdt64_pointer
-    mov $lab_pml4, %eax
-    mov %eax, %cr3
-    mov %cr4, %eax
-    or $CR4_PAE, %eax
-    mov %eax, %cr4
-    mov $MSR_EFER, %ecx
-    rdmsr
-    or $EFER_LME, %eax
-    wrmsr
-    mov %cr0, %eax
-    or $CR0_PG, %eax
-    mov %eax, %cr0
-    ljmp $KERNEL_CS, $long_entry
+    enter_long_mode lab_pml4, long_entry
 
     .code64
 long_entry:
-    mov $KERNEL_DS, %eax
-    mov %eax, %ds
-    mov %eax, %es
-    mov %eax, %ss
-    mov %eax, %fs
-    mov %eax, %gs
+    load_data_segments
     mov $kernel_stack_top, %rsp
     call lab_kernel_main
 1:  cli
