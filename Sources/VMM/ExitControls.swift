@@ -63,8 +63,8 @@ public struct CoalescedZone: Sendable, Equatable {
         case "pio": space = .port
         default: throw bad("the space must be mmio or pio, not '\(parts[0])'")
         }
-        guard let address = MSRRule.number(parts[1]) else { throw bad("'\(parts[1])' is not an address") }
-        guard let size = MSRRule.number(parts[2]).flatMap(UInt32.init(exactly:)), size > 0 else {
+        guard let address = ConfigurationNumber.parse(parts[1]) else { throw bad("'\(parts[1])' is not an address") }
+        guard let size = ConfigurationNumber.parse(parts[2]).flatMap(UInt32.init(exactly:)), size > 0 else {
             throw bad("'\(parts[2])' is not a size (1 to 2^32-1 bytes)")
         }
         let (end, overflow) = address.addingReportingOverflow(UInt64(size))

@@ -7,12 +7,12 @@ extension MSRRule {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3 else { throw bad("expected FIRST[-LAST]:r|w|rw:ACTION, e.g. 0x175:rw:record") }
         let bounds = parts[0].split(separator: "-", omittingEmptySubsequences: false).map(String.init)
-        guard bounds.count <= 2, let first = number(bounds[0]).flatMap(UInt32.init(exactly:)) else {
+        guard bounds.count <= 2, let first = ConfigurationNumber.parse(bounds[0]).flatMap(UInt32.init(exactly:)) else {
             throw bad("'\(parts[0])' is not an MSR index or range (e.g. 0x175 or 0x200-0x20f)")
         }
         var last = first
         if bounds.count == 2 {
-            guard let end = number(bounds[1]).flatMap(UInt32.init(exactly:)) else {
+            guard let end = ConfigurationNumber.parse(bounds[1]).flatMap(UInt32.init(exactly:)) else {
                 throw bad("'\(bounds[1])' is not an MSR index")
             }
             last = end
@@ -36,7 +36,7 @@ extension MSRRule {
         let pieces = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         let argument = pieces.count == 2 ? pieces[1] : nil
         func value() throws(VMMError) -> UInt64 {
-            guard let argument, let parsed = number(argument) else {
+            guard let argument, let parsed = ConfigurationNumber.parse(argument) else {
                 throw bad("'\(argument ?? "")' is not a 64-bit value")
             }
             return parsed
@@ -49,12 +49,6 @@ extension MSRRule {
         case ("record", _?): return .record(initial: try value())
         default: throw bad("action must be allow, gp, value=V, record or record=V, not '\(text)'")
         }
-    }
-
-    /// "0x1a0", "0X1A0" or "416".
-    static func number(_ text: String) -> UInt64? {
-        let lower = text.lowercased()
-        return lower.hasPrefix("0x") ? UInt64(lower.dropFirst(2), radix: 16) : UInt64(lower)
     }
 
     /// The KVM filter ranges for `rules`, in order (KVM lets the first covering range decide).

@@ -225,8 +225,6 @@ struct RunOptions: ParsableArguments {
 
     /// Parses "0x7c00", "0X7C00" or "31744".
     static func parseAddress(_ text: String) -> UInt64? {
-        let lower = text.lowercased()
-        if lower.hasPrefix("0x") { return UInt64(lower.dropFirst(2), radix: 16) }
-        return UInt64(lower)
+        ConfigurationNumber.parse(text)
     }
 }
