@@ -30,19 +30,21 @@ let package = Package(
         ),
         // Guest physical memory: addresses, regions, bounds-checked access. No KVM.
         .target(name: "Memory"),
+        // The snapshot state file: sections, field encoding, checksum. No KVM.
+        .target(name: "Snapshot"),
         // Guest image formats: multiboot, ELF, flat. Produces a boot plan. No KVM.
         .target(name: "Loader", dependencies: ["Memory"], exclude: ["README.md"]),
         // Legacy devices as pure register-level state machines. No KVM.
-        .target(name: "Devices", dependencies: [.product(name: "DequeModule", package: "swift-collections")]),
+        .target(name: "Devices", dependencies: ["Snapshot", .product(name: "DequeModule", package: "swift-collections")]),
         // Virtio: split virtqueues, the virtio-mmio transport, blk/rng/console back ends. No KVM.
-        .target(name: "Virtio", dependencies: ["Memory", "Devices"]),
+        .target(name: "Virtio", dependencies: ["Memory", "Devices", "Snapshot"]),
         // Firmware tables (MP table) as plain bytes. No KVM, no guest memory.
         .target(name: "Firmware", exclude: ["README.md"]),
         // The machine: builder, I/O bus, vCPU threads, exit loop, statistics.
         .target(
             name: "VMM",
             dependencies: [
-                "KVM", "Memory", "Loader", "Devices", "Firmware", "Virtio", "CHost",
+                "KVM", "Memory", "Loader", "Devices", "Firmware", "Virtio", "CHost", "Snapshot",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -63,6 +65,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MemoryTests", dependencies: ["Memory"]),
+        .testTarget(name: "SnapshotTests", dependencies: ["Snapshot"]),
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Memory"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices"]),
         .testTarget(name: "FirmwareTests", dependencies: ["Firmware"]),
