@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "DevicesTests", dependencies: ["Devices"]),
         .testTarget(name: "FirmwareTests", dependencies: ["Firmware"]),
         .testTarget(name: "CPUModelTests", dependencies: ["CPUModel"]),
-        .testTarget(name: "VirtioTests", dependencies: ["Virtio", "Memory", "Devices"]),
+        .testTarget(name: "VirtioTests", dependencies: ["Virtio", "Memory", "Devices", "Snapshot"]),
         .testTarget(
             name: "VMMTests",
             dependencies: ["VMM", "vmm", "CPUModel", .product(name: "MetricsTestKit", package: "swift-metrics")]

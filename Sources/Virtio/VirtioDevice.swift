@@ -1,4 +1,5 @@
 import Memory
+import Snapshot
 
 /// A virtio device back end, independent of the transport.
 ///
@@ -45,6 +46,23 @@ public protocol VirtioDevice: AnyObject, Sendable {
     /// Gives the device the transport's log sink for its own guest-error lines
     /// (e.g. a malformed frame); the device rate-limits them. Called once.
     func setLog(_ log: @escaping @Sendable (String) -> Void)
+
+    /// Writes the device's own state for a snapshot: what is not in guest memory
+    /// nor in the transport's registers and queues. Called under the transport's
+    /// lock while the VM is paused.
+    func saveDeviceState(into writer: inout StateWriter)
+
+    /// Reads what `saveDeviceState` wrote, on a freshly built device before the
+    /// guest runs, checking every field against this device (a disk of another
+    /// size, another MAC address: `SnapshotError.mismatch`). The transport checks
+    /// that every byte was read.
+    func restoreDeviceState(from reader: inout StateReader) throws(SnapshotError)
+
+    /// How many chains the device has taken from queue `index` and holds without
+    /// having used them (always the last ones taken). A snapshot gives them back
+    /// to the ring (next avail is saved that much earlier), so the restored
+    /// device takes them again instead of the driver losing them.
+    func chainsHeld(inQueue index: Int) -> UInt16
 }
 
 extension VirtioDevice {
@@ -53,4 +71,9 @@ extension VirtioDevice {
     public func setWakeUp(_ wakeUp: @escaping @Sendable (_ queue: Int) -> Void) {}
     public func setLog(_ log: @escaping @Sendable (String) -> Void) {}
     public func followUpQueues(after index: Int) -> [Int] { [] }
+    /// No state of its own.
+    public func saveDeviceState(into writer: inout StateWriter) {}
+    /// No state of its own: reads nothing.
+    public func restoreDeviceState(from reader: inout StateReader) throws(SnapshotError) {}
+    public func chainsHeld(inQueue index: Int) -> UInt16 { 0 }
 }

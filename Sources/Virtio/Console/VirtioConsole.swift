@@ -19,9 +19,9 @@ public final class VirtioConsole: VirtioDevice {
     public let maxQueueSize: UInt16 = 64
 
     private let output: any SerialOutput
-    private let state = Mutex<State>(State())
+    let state = Mutex<State>(State())
 
-    private struct State {
+    struct State {
         var pending: [UInt8] = []
         var wakeUp: (@Sendable (Int) -> Void)?
     }

@@ -33,15 +33,15 @@ public struct Virtqueue: Sendable {
     public var indirectDescriptors = false
 
     /// The next avail ring entry the device will take.
-    public private(set) var nextAvail: UInt16 = 0
+    public internal(set) var nextAvail: UInt16 = 0
     /// The next used ring entry the device will fill.
-    public private(set) var nextUsed: UInt16 = 0
+    public internal(set) var nextUsed: UInt16 = 0
     /// `nextUsed` when the last interrupt decision was made (nil: none made yet).
-    private var signalledUsed: UInt16?
+    public internal(set) var signalledUsed: UInt16?
     /// Used entries were added since the last interrupt decision.
-    private var addedSinceDecision = false
+    public internal(set) var addedSinceDecision = false
 
-    private let memory: GuestMemory
+    let memory: GuestMemory
 
     /// A queue of at most `maxSize` entries (1...32768) in `memory`.
     public init(maxSize: UInt16, memory: GuestMemory) {

@@ -14,10 +14,13 @@ public final class VirtioMMIODevice: BusDevice {
     /// Offset of QueueNotify inside the window.
     public static let notifyOffset: UInt64 = VirtioMMIORegister.queueNotify
 
-    private let transport: Mutex<VirtioMMIOTransport>
+    let transport: Mutex<VirtioMMIOTransport>
     private let hooks = Mutex<Hooks>(Hooks())
     /// How many queues the device has (one ioeventfd each).
     public let queueCount: Int
+    /// The device's section in a snapshot's state file (`StateSaving`); unique in
+    /// the machine. The VMM names it after the device's slot, e.g. "virtio.0".
+    public let stateSectionName: String
 
     private struct Hooks {
         var onActivate: (@Sendable () -> Void)?
@@ -25,13 +28,16 @@ public final class VirtioMMIODevice: BusDevice {
     }
 
     /// Wraps `device`, whose queues live in `memory`; interrupts go to `interrupt`
-    /// and driver errors to `log` (rate-limited).
+    /// and driver errors to `log` (rate-limited). `stateSectionName` names its
+    /// snapshot section (default: the device's name, e.g. "virtio-blk", unique
+    /// only while the machine has one device of each type).
     public init(
         device: any VirtioDevice, memory: GuestMemory, interrupt: any InterruptLine,
-        log: @escaping @Sendable (String) -> Void
+        log: @escaping @Sendable (String) -> Void, stateSectionName: String? = nil
     ) {
         transport = Mutex(VirtioMMIOTransport(device: device, memory: memory, interrupt: interrupt, log: log))
         queueCount = device.queueCount
+        self.stateSectionName = stateSectionName ?? VirtioMMIOTransport.name(ofDevice: device.deviceID)
         device.setWakeUp { [weak self] queue in self?.processQueue(queue) }
         device.setLog(log)
     }

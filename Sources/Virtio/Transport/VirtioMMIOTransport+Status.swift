@@ -53,9 +53,7 @@ extension VirtioMMIOTransport {
             queues[index].indirectDescriptors = driverFeatures & VirtioFeature.indirectDescriptors != 0
         }
         device.activate(features: driverFeatures)
-        for index in queues.indices where queues[index].ready {
-            processQueue(index, fromRegister: false)
-        }
+        serveReadyQueues()
     }
 
     /// Status 0: the device and every queue return to their initial state.

@@ -6,8 +6,8 @@ import Synchronization
 /// `VsockHostStream` opened by a `VsockBackend` (in the VMM: a Unix socket).
 ///
 /// Queues: 0 receive (packets to the guest), 1 transmit (packets from the
-/// guest), 2 event (buffers are accepted and never used: no transport reset
-/// events). The configuration space holds guest_cid (64-bit little-endian). No
+/// guest), 2 event (buffers are kept until a transport reset event, sent after a
+/// snapshot is restored). The configuration space holds guest_cid (64-bit little-endian). No
 /// feature bits: stream sockets only.
 ///
 /// The host side (`hostReady`, `connect(toGuestPort:...)`, `tick`) is called by
@@ -26,11 +26,13 @@ public final class VirtioVsock: VirtioDevice {
     /// Opens host streams for guest-initiated connections.
     public let backend: any VsockBackend
 
-    private let state: Mutex<State>
+    let state: Mutex<State>
 
-    private struct State {
+    struct State {
         var table: VsockConnections
         var wakeUp: (@Sendable (Int) -> Void)?
+        /// A VIRTIO_VSOCK_EVENT_TRANSPORT_RESET waits for an event buffer.
+        var transportResetPending = false
     }
 
     /// A device for guest CID `guestCID` (3 or more); guest protocol errors go to
@@ -56,6 +58,7 @@ public final class VirtioVsock: VirtioDevice {
         state.withLock { state in
             state.table.closeAll()
             state.table.active = false
+            state.transportResetPending = false
         }
     }
 
@@ -67,15 +70,22 @@ public final class VirtioVsock: VirtioDevice {
         switch index {
         case Self.receiveQueue: try deliver(queue: &queue, memory: memory)
         case Self.transmitQueue: try transmit(queue: &queue, memory: memory)
-        default: return false  // event queue: buffers stay with the device
+        case Self.eventQueue: try sendTransportReset(queue: &queue, memory: memory)
+        default: return false
         }
         return try queue.needsInterrupt()
     }
 
-    /// Serving the transmit queue may leave replies for the receive queue.
+    /// Serving the transmit queue may leave replies for the receive queue; a
+    /// transport reset still owed goes out on the event queue as soon as any queue
+    /// is served.
     public func followUpQueues(after index: Int) -> [Int] {
+        let (packets, resetPending) = state.withLock { ($0.table.hasPendingPackets, $0.transportResetPending) }
+        if resetPending, index != Self.eventQueue {
+            return index == Self.transmitQueue && packets ? [Self.receiveQueue, Self.eventQueue] : [Self.eventQueue]
+        }
         guard index == Self.transmitQueue else { return [] }
-        return state.withLock { $0.table.hasPendingPackets } ? [Self.receiveQueue] : []
+        return packets ? [Self.receiveQueue] : []
     }
 
     // MARK: the host side
