@@ -1,4 +1,5 @@
 import Memory
+import Snapshot
 import Virtio
 
 /// A guest driver for virtio-vsock in a test: the three queues set up through
@@ -12,12 +13,12 @@ struct VsockHarness {
 
     var receive: TestDriver
     var transmit: TestDriver
-    let event: TestDriver
-    let device: VirtioVsock
-    let mmio: MMIODriver
+    var event: TestDriver
+    private(set) var device: VirtioVsock
+    private(set) var mmio: MMIODriver
     let backend = FakeVsockBackend()
     let log = LogRecorder()
-    let interrupts = InterruptCounter()
+    private(set) var interrupts = InterruptCounter()
     private var receivedUpTo: UInt16 = 0
     private var transmitted: UInt16 = 0
 
@@ -36,6 +37,25 @@ struct VsockHarness {
     }
 
     var memory: GuestMemory { receive.memory }
+
+    /// The device's saved state (a snapshot of it).
+    func saveState() -> [UInt8] {
+        var writer = StateWriter()
+        mmio.device.saveState(into: &writer)
+        return writer.bytes
+    }
+
+    /// Replaces the device and its transport with new ones over the same memory,
+    /// restored from `state`, as a restored machine would have; the driver's side
+    /// (rings, buffers) carries on.
+    mutating func restore(_ state: [UInt8]) throws {
+        device = VirtioVsock(guestCID: Self.guestCID, backend: backend, log: log.sink)
+        interrupts = InterruptCounter()
+        mmio = MMIODriver(device: VirtioMMIODevice(
+            device: device, memory: memory, interrupt: interrupts, log: log.sink, stateSectionName: "virtio.vsock"))
+        var reader = StateReader(state, context: "virtio.vsock")
+        try mmio.device.restoreState(from: &reader)
+    }
 
     /// Posts receive buffers `first..<first + count` of `size` bytes and notifies.
     mutating func postReceiveBuffers(_ count: UInt16, size: UInt32 = 4096, first: UInt16 = 0) throws {
