@@ -75,7 +75,7 @@ let package = Package(
             name: "VMMTests",
             dependencies: ["VMM", "vmm", "CPUModel", .product(name: "MetricsTestKit", package: "swift-metrics")]
         ),
-        .testTarget(name: "IntegrationTests", dependencies: ["VMM", "KVM", "CPUModel", "Loader", "vmm"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["VMM", "KVM", "CPUModel", "Loader", "Snapshot", "vmm"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "VMM", "KVM", "CPUModel"]),
     ],
     swiftLanguageModes: [.v6]
