@@ -50,7 +50,10 @@ struct SnapshotTests {
         let output = CapturedSerialOutput()
         var configuration = try Self.configuration(memory: memory, tracking: tracking)
         configuration.serialOutput = output
+        let start = Date()
         let machine = try VirtualMachine(configuration: configuration)
+        print("boot build for comparison (\(memory >> 20) MiB): "
+            + String(format: "%.1f ms", Date().timeIntervalSince(start) * 1000))
         try machine.start()
         #expect(Self.waitFor("count 3\n", in: output), "the counter did not reach 3: \(output.text)")
         try machine.pause()
