@@ -75,15 +75,15 @@ public struct CMOS {
     public static let statusDValid: UInt8 = 0x80
 
     private let clock: any WallClock
-    private var ram = [UInt8](repeating: 0, count: CMOS.size)
-    private var index: UInt8 = 0
+    var ram = [UInt8](repeating: 0, count: CMOS.size)
+    var index: UInt8 = 0
     /// Seconds added to the clock to give the guest's time.
-    private var offset: Int64 = 0
+    var offset: Int64 = 0
     /// The time as it stood when the guest set the SET bit, with its writes applied.
-    private var heldTime: CalendarDate?
+    var heldTime: CalendarDate?
 
     /// The NMI-disable bit of the last index write.
-    public private(set) var nmiDisabled = false
+    public internal(set) var nmiDisabled = false
 
     /// - Parameters:
     ///   - memoryBelow4GiB: bytes of RAM from address 0 up to the 32-bit hole.

@@ -8,7 +8,7 @@ import Synchronization
 /// writes in one access. The index port is write-only and reads as 0xFF, as on
 /// QEMU; bytes beyond offset 1 read as 0xFF.
 public final class CMOSPort: BusDevice {
-    private let cmos: Mutex<CMOS>
+    let cmos: Mutex<CMOS>
 
     /// See `CMOS.init(memoryBelow4GiB:memoryAbove4GiB:cpuCount:clock:)`.
     public init(

@@ -88,7 +88,7 @@ public struct I8042 {
     public static let noMouseReply: UInt8 = 0xFE
 
     /// A byte waiting in the output buffer and the port it came from.
-    private struct Output {
+    struct Output {
         let byte: UInt8
         let fromAux: Bool
     }
@@ -97,25 +97,25 @@ public struct I8042 {
     private let auxInterrupt: any InterruptLine
 
     /// The configuration byte (byte 0 of the internal RAM).
-    public private(set) var config: UInt8 = Self.defaultConfig
+    public internal(set) var config: UInt8 = Self.defaultConfig
     /// The output port last written with `0xD1` (bit 0 reset line, bit 1 A20).
-    public private(set) var outputPort: UInt8 = Self.defaultOutputPort
+    public internal(set) var outputPort: UInt8 = Self.defaultOutputPort
     /// The keyboard attached to the first port.
-    public private(set) var keyboard = PS2Keyboard()
+    public internal(set) var keyboard = PS2Keyboard()
 
     /// Bytes 1-31 of the internal RAM (commands 0x21-0x3F and 0x61-0x7F); byte 0 is `config`.
-    private var ram = [UInt8](repeating: 0, count: 32)
+    var ram = [UInt8](repeating: 0, count: 32)
     /// The controller's own answer, read before any device byte.
-    private var reply: Output?
+    var reply: Output?
     /// Bytes from the keyboard and the aux port, oldest first.
-    private var deviceOutput = Deque<Output>()
+    var deviceOutput = Deque<Output>()
     /// A command written to port 0x64 that takes its parameter from port 0x60.
-    private var awaitingParameterFor: UInt8?
-    private var lastWriteWasCommand = false
+    var awaitingParameterFor: UInt8?
+    var lastWriteWasCommand = false
     /// The byte last read from port 0x60, read again while the buffer is empty.
-    private var lastRead: UInt8 = 0
+    var lastRead: UInt8 = 0
     /// The interrupt for the byte now at the front has been raised.
-    private var frontSignalled = false
+    var frontSignalled = false
 
     /// - Parameters:
     ///   - keyboardInterrupt: IRQ 1.

@@ -34,7 +34,7 @@ public final class KeyboardController: Sendable {
         }
     }
 
-    fileprivate let state: Mutex<I8042>
+    let state: Mutex<I8042>
 
     /// - Parameters:
     ///   - keyboardInterrupt: IRQ 1.

@@ -46,11 +46,11 @@ public struct PS2Keyboard {
     ]
 
     /// Whether key presses are reported (`0xF4` enables, `0xF5` disables, a reset enables).
-    public private(set) var isScanning = true
+    public internal(set) var isScanning = true
     /// The LED state last set with `0xED` (bit 0 Scroll Lock, 1 Num Lock, 2 Caps Lock).
-    public private(set) var leds: UInt8 = 0
+    public internal(set) var leds: UInt8 = 0
     /// The typematic rate and delay last set with `0xF3`.
-    public private(set) var typematic: UInt8 = Self.defaultTypematic
+    public internal(set) var typematic: UInt8 = Self.defaultTypematic
 
     /// 10.9 characters per second after 500 ms, the power-on default.
     private static let defaultTypematic: UInt8 = 0x2B
@@ -58,7 +58,7 @@ public struct PS2Keyboard {
     private static let scanCodeSetInUse: UInt8 = 2
 
     /// A command that takes a parameter byte, waiting for it.
-    private var awaitingParameterFor: UInt8?
+    var awaitingParameterFor: UInt8?
 
     public init() {}
 

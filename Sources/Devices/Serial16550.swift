@@ -52,26 +52,26 @@ public struct Serial16550 {
     private let output: any SerialOutput
     private let interrupt: any InterruptLine
 
-    private var divisorLow: UInt8 = 0x0C   // 9600 baud
-    private var divisorHigh: UInt8 = 0
-    private var interruptEnable: UInt8 = 0
-    private var lineControl: UInt8 = 0x03  // 8N1
-    private var modemControl: UInt8 = 0x08 // OUT2
-    private var scratch: UInt8 = 0
-    private var fifoEnabled = false
-    private var overrun = false
+    var divisorLow: UInt8 = 0x0C   // 9600 baud
+    var divisorHigh: UInt8 = 0
+    var interruptEnable: UInt8 = 0
+    var lineControl: UInt8 = 0x03  // 8N1
+    var modemControl: UInt8 = 0x08 // OUT2
+    var scratch: UInt8 = 0
+    var fifoEnabled = false
+    var overrun = false
     /// A transmitter-empty interrupt is owed: set when THR empties with the
     /// interrupt enabled, cleared by reading IIR or writing THR.
-    private var transmitterInterruptPending = false
-    private var input = Deque<UInt8>()
+    var transmitterInterruptPending = false
+    var input = Deque<UInt8>()
 
     public init(output: any SerialOutput, interrupt: any InterruptLine = DisconnectedInterruptLine()) {
         self.output = output
         self.interrupt = interrupt
     }
 
-    private var divisorLatchAccess: Bool { lineControl & 0x80 != 0 }
-    private var loopback: Bool { modemControl & 0x10 != 0 }
+    var divisorLatchAccess: Bool { lineControl & 0x80 != 0 }
+    var loopback: Bool { modemControl & 0x10 != 0 }
 
     /// Bytes waiting to be read by the guest.
     public var pendingInput: Int { input.count }

@@ -3,7 +3,7 @@ import Synchronization
 /// A `Serial16550` on a bus: byte-wide register accesses at offsets 0-7, the
 /// state machine behind a mutex because several vCPUs may touch it.
 public final class SerialPort: BusDevice {
-    private let uart: Mutex<Serial16550>
+    let uart: Mutex<Serial16550>
 
     public init(output: any SerialOutput, interrupt: any InterruptLine = DisconnectedInterruptLine()) {
         uart = Mutex(Serial16550(output: output, interrupt: interrupt))

@@ -31,6 +31,14 @@ public struct Capability: Hashable, Sendable, CustomStringConvertible {
     public static let disableExits = Capability(name: "KVM_CAP_X86_DISABLE_EXITS", rawValue: KVM_CAP_X86_DISABLE_EXITS)
     public static let maxVCPUs = Capability(name: "KVM_CAP_MAX_VCPUS", rawValue: KVM_CAP_MAX_VCPUS)
     public static let recommendedVCPUs = Capability(name: "KVM_CAP_NR_VCPUS", rawValue: KVM_CAP_NR_VCPUS)
+    public static let xsave = Capability(name: "KVM_CAP_XSAVE", rawValue: CKVM_CAP_XSAVE)
+    /// Its value is the size of the XSAVE area KVM_GET_XSAVE2 fills (0: use KVM_GET_XSAVE).
+    public static let xsave2 = Capability(name: "KVM_CAP_XSAVE2", rawValue: CKVM_CAP_XSAVE2)
+    public static let xcrs = Capability(name: "KVM_CAP_XCRS", rawValue: CKVM_CAP_XCRS)
+    public static let debugRegisters = Capability(name: "KVM_CAP_DEBUGREGS", rawValue: CKVM_CAP_DEBUGREGS)
+    public static let vcpuEvents = Capability(name: "KVM_CAP_VCPU_EVENTS", rawValue: CKVM_CAP_VCPU_EVENTS)
+    public static let adjustClock = Capability(name: "KVM_CAP_ADJUST_CLOCK", rawValue: CKVM_CAP_ADJUST_CLOCK)
+    public static let tscControl = Capability(name: "KVM_CAP_TSC_CONTROL", rawValue: CKVM_CAP_TSC_CONTROL)
 
     /// What swift-vmm cannot run without: checked when the system handle is opened.
     public static let required: [Capability] = [userMemory, setTSSAddress, extendedCPUID, immediateExit]

@@ -8,15 +8,22 @@ public final class GuestMemory: @unchecked Sendable {
     /// The regions' bounds and host addresses as plain values: the lookup behind
     /// every access walks these without reference counting the region objects.
     private let spans: [Span]
+    /// The pages the VMM wrote through this object since the last `take`, when
+    /// dirty tracking is on (nil: off, and each write pays one nil test).
+    public let dirtyPages: DirtyPageBitmap?
 
     private struct Span {
         let start: UInt64
         let size: UInt64
         let host: UnsafeMutableRawPointer
+        /// Where the region starts in the memory file (the regions concatenated).
+        let fileOffset: UInt64
     }
 
     /// Allocates anonymous memory for each range. The ranges must not overlap.
-    public init(ranges: [GuestRange], hugePages: Bool = true) throws(MemoryError) {
+    /// With `trackDirtyPages`, every write path (`buffer`, `write`, `store`,
+    /// `zero`) marks the pages it touches in `dirtyPages`.
+    public init(ranges: [GuestRange], hugePages: Bool = true, trackDirtyPages: Bool = false) throws(MemoryError) {
         let sorted = ranges.sorted { $0.start < $1.start }
         for (a, b) in zip(sorted, sorted.dropFirst()) where a.overlaps(b) {
             throw .invalidSize(b.size, reason: "range \(b) overlaps \(a)")
@@ -26,13 +33,28 @@ public final class GuestMemory: @unchecked Sendable {
             regions.append(try GuestMemoryRegion(range: range, hugePages: hugePages))
         }
         self.regions = regions
-        spans = regions.map { Span(start: $0.range.start.rawValue, size: $0.range.size, host: $0.host) }
+        var spans: [Span] = []
+        var fileOffset: UInt64 = 0
+        for region in regions {
+            spans.append(Span(start: region.range.start.rawValue, size: region.range.size, host: region.host,
+                              fileOffset: fileOffset))
+            fileOffset += region.range.size
+        }
+        self.spans = spans
+        dirtyPages = trackDirtyPages ? DirtyPageBitmap(pageCount: Int(fileOffset / DirtyPageBitmap.pageSize)) : nil
     }
 
     /// Allocates `ramSize` bytes laid out as on a PC (see `PCMemoryLayout`).
-    public convenience init(pcRAMSize ramSize: UInt64, hugePages: Bool = true) throws(MemoryError) {
-        try self.init(ranges: PCMemoryLayout.ramRanges(ramSize: ramSize), hugePages: hugePages)
+    public convenience init(pcRAMSize ramSize: UInt64, hugePages: Bool = true, trackDirtyPages: Bool = false)
+        throws(MemoryError)
+    {
+        try self.init(ranges: PCMemoryLayout.ramRanges(ramSize: ramSize), hugePages: hugePages,
+                      trackDirtyPages: trackDirtyPages)
     }
+
+    /// Where each region starts in the memory file (the regions concatenated in
+    /// guest-physical order), parallel to `regions`.
+    public var fileOffsets: [UInt64] { spans.map(\.fileOffset) }
 
     /// Total bytes of RAM.
     public var size: UInt64 { regions.reduce(0) { $0 + $1.range.size } }
@@ -48,14 +70,25 @@ public final class GuestMemory: @unchecked Sendable {
     }
 
     /// Host memory for `[address, address + length)`, or an out-of-bounds error.
+    /// The caller may write it, so with dirty tracking on its pages are marked.
     public func buffer(at address: GuestAddress, length: UInt64) throws(MemoryError)
         -> UnsafeMutableRawBufferPointer
     {
         guard let span = span(for: address, length: length) else {
             throw .outOfBounds(address: address, length: length)
         }
-        let offset = Int(address.rawValue - span.start)
-        return UnsafeMutableRawBufferPointer(start: span.host + offset, count: Int(length))
+        let offset = address.rawValue - span.start
+        if let dirtyPages { dirtyPages.mark(offset: span.fileOffset + offset, length: length) }
+        return UnsafeMutableRawBufferPointer(start: span.host + Int(offset), count: Int(length))
+    }
+
+    /// Like `buffer`, for reading only: marks nothing.
+    @usableFromInline
+    func readableBuffer(at address: GuestAddress, length: UInt64) throws(MemoryError) -> UnsafeRawBufferPointer {
+        guard let span = span(for: address, length: length) else {
+            throw .outOfBounds(address: address, length: length)
+        }
+        return UnsafeRawBufferPointer(start: span.host + Int(address.rawValue - span.start), count: Int(length))
     }
 
     /// Copies `bytes` into guest memory at `address`.
@@ -81,8 +114,7 @@ public final class GuestMemory: @unchecked Sendable {
 
     /// Reads `count` bytes at `address`.
     public func read(at address: GuestAddress, count: Int) throws(MemoryError) -> [UInt8] {
-        let source = try buffer(at: address, length: UInt64(max(count, 0)))
-        return Array(UnsafeRawBufferPointer(source))
+        Array(try readableBuffer(at: address, length: UInt64(max(count, 0))))
     }
 
     /// Stores a little-endian integer at `address`.
@@ -99,7 +131,7 @@ public final class GuestMemory: @unchecked Sendable {
     /// Loads a little-endian integer from `address` (inlinable, see `store`).
     @inlinable
     public func load<T: FixedWidthInteger>(_ type: T.Type, at address: GuestAddress) throws(MemoryError) -> T {
-        let source = try buffer(at: address, length: UInt64(MemoryLayout<T>.size))
+        let source = try readableBuffer(at: address, length: UInt64(MemoryLayout<T>.size))
         return T(littleEndian: source.loadUnaligned(as: T.self))
     }
 

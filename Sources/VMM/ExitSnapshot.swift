@@ -1,4 +1,4 @@
-/// The exit counts of a running VM at one instant (`VirtualMachine.snapshot()`).
+/// The exit counts of a running VM at one instant (`VirtualMachine.exitCounts()`).
 public struct ExitSnapshot: Sendable, Equatable {
     /// Monotonic nanoseconds when it was taken.
     public var time: UInt64

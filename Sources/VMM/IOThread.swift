@@ -1,4 +1,6 @@
+import Dispatch
 import KVM
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -12,6 +14,13 @@ final class IOThread: @unchecked Sendable {
     private let epoll: Epoll
     private let thread: ServiceThread
     private var handlers: [Handler] = []
+    /// Wakes the loop for `pause`; token `UInt64.max - 1`.
+    private let pauseEvent: EventFD
+    /// Signalled by the loop once it has parked; signalled by `resume` to let it go.
+    private let parked = DispatchSemaphore(value: 0)
+    private let wake = DispatchSemaphore(value: 0)
+    private let started = Atomic<Bool>(false)
+    private let pauseRequested = Atomic<Bool>(false)
 
     private enum Handler {
         /// Drained before `handle` runs, which runs only if it was signalled.
@@ -24,7 +33,9 @@ final class IOThread: @unchecked Sendable {
         thread = try ServiceThread(name: "I/O thread")
         do {
             epoll = try Epoll()
+            pauseEvent = try EventFD()
             try epoll.add(thread.stopEvent.descriptor.rawValue, token: UInt64.max)
+            try epoll.add(pauseEvent.descriptor.rawValue, token: UInt64.max - 1)
         } catch { throw .kvm(error) }
     }
 
@@ -51,10 +62,27 @@ final class IOThread: @unchecked Sendable {
 
     func start() throws(VMMError) {
         try thread.start { [self] in loop() }
+        started.store(true, ordering: .releasing)
+    }
+
+    /// Returns once the thread is parked between handlers (no queue request is
+    /// half done), so device state can be saved; a thread never started is idle.
+    func pause() {
+        guard started.load(ordering: .acquiring),
+              !pauseRequested.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        _ = pauseEvent.signal()
+        parked.wait()
+    }
+
+    /// Lets a paused thread go on.
+    func resume() {
+        guard pauseRequested.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        wake.signal()
     }
 
     /// Ends the thread after the handler in progress and waits for it.
     func stop() {
+        resume()
         thread.stop()
     }
 
@@ -65,6 +93,14 @@ final class IOThread: @unchecked Sendable {
             let count = epoll.wait(into: tokens)
             for token in tokens.prefix(count) {
                 if token == UInt64.max { return }
+                if token == UInt64.max - 1 {
+                    _ = pauseEvent.drain()
+                    if pauseRequested.load(ordering: .acquiring) {
+                        parked.signal()
+                        wake.wait()
+                    }
+                    continue
+                }
                 guard token < UInt64(handlers.count) else { continue }
                 switch handlers[Int(token)] {
                 case .event(let event, let handle): if event.drain() > 0 { handle() }

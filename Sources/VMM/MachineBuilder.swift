@@ -18,6 +18,7 @@ struct BuiltMachine {
     let vcpus: [VCPUFD]
     let serial: SerialPort
     let keyboard: KeyboardController
+    let cmos: CMOSPort
     /// The coalesced write ring, when coalesced zones were registered.
     let coalesced: CoalescedRing?
     /// virtio-mmio devices and the thread that serves their queues.
@@ -40,8 +41,11 @@ enum MachineBuilder {
     /// Kernel files larger than this are refused before being read.
     static let largestKernelFile: Int64 = 1 << 30
 
-    static func build(_ configuration: MachineConfiguration) throws(VMMError) -> BuiltMachine {
-        let image = try readKernel(configuration)
+    /// Builds the machine. With `restoring`, no kernel is read or loaded, no MP
+    /// table written and the boot vCPU keeps its reset state: a snapshot's memory
+    /// and vCPU state replace them (see `VirtualMachine.init(configuration:restoringFrom:memoryPath:)`).
+    static func build(_ configuration: MachineConfiguration, restoring: Bool = false) throws(VMMError) -> BuiltMachine {
+        let image = restoring ? nil : try readKernel(configuration)
         let system = try openKVM(configuration)
         try configuration.validate(maximumVCPUs: system.maximumVCPUs)
         let vm = try createVM(system)
@@ -50,11 +54,16 @@ enum MachineBuilder {
         let memory = try allocateMemory(configuration, vm: vm)
         let devices = try createVirtioDevices(configuration)
         var configuration = configuration
-        if !devices.isEmpty, ImageLoader.detect(image.bytes, flat: image.flat != nil) != .flat {
-            configuration.commandLine = announce(devices.count, on: configuration.commandLine)
+        let plan: BootPlan
+        if let image {
+            if !devices.isEmpty, ImageLoader.detect(image.bytes, flat: image.flat != nil) != .flat {
+                configuration.commandLine = announce(devices.count, on: configuration.commandLine)
+            }
+            plan = try loadKernel(image, configuration, memory: memory)
+            try writeMPTable(configuration, memory: memory, plan: plan)
+        } else {
+            plan = BootPlan.restoredFromSnapshot
         }
-        let plan = try loadKernel(image, configuration, memory: memory)
-        try writeMPTable(configuration, memory: memory, plan: plan)
         let ioThread = try IOThread()
         var mmioBus = IOBusBuilder()
         var virtio: [VirtioMMIODevice] = []
@@ -72,17 +81,19 @@ enum MachineBuilder {
         let mouseIRQ = try interruptLine(vm: vm, gsi: PCInterrupts.mouse)
         let serial = SerialPort(output: configuration.serialOutput, interrupt: serialIRQ)
         let keyboard = KeyboardController(keyboardInterrupt: keyboardIRQ, auxInterrupt: mouseIRQ)
-        var portBus = try buildPortBus(serial: serial, keyboard: keyboard, memory: memory,
-                                       cpuCount: configuration.vcpuCount)
+        let below4GiB = memory.regions.filter { $0.range.start.rawValue < 1 << 32 }.reduce(0) { $0 + $1.range.size }
+        let cmos = CMOSPort(memoryBelow4GiB: below4GiB, memoryAbove4GiB: memory.size - below4GiB,
+                            cpuCount: configuration.vcpuCount)
+        var portBus = try buildPortBus(serial: serial, keyboard: keyboard, cmos: cmos)
         let probes = try attachProbes(configuration.probes, vm: vm, memory: memory, ports: &portBus, mmio: &mmioBus)
         let ports = portBus.freeze()
         let mmio = mmioBus.freeze()
-        let vcpus = try createVCPUs(configuration, system: system, vm: vm, plan: plan)
+        let vcpus = try createVCPUs(configuration, system: system, vm: vm, plan: image == nil ? nil : plan)
         let coalesced = try registerCoalescedZones(system: system, vm: vm, vcpus: vcpus,
                                                    virtioCount: virtio.count,
                                                    extra: configuration.coalescedZones + probes.coalesced)
         return BuiltMachine(system: system, vm: vm, memory: memory, plan: plan, ports: ports, mmio: mmio,
-                            vcpus: vcpus, serial: serial, keyboard: keyboard, coalesced: coalesced, virtio: virtio,
+                            vcpus: vcpus, serial: serial, keyboard: keyboard, cmos: cmos, coalesced: coalesced, virtio: virtio,
                             virtioConsole: devices.lazy.compactMap { $0.device as? VirtioConsole }.first,
                             vsock: vsock,
                             ioThread: ioThread,
@@ -187,12 +198,14 @@ enum MachineBuilder {
     static func allocateMemory(_ configuration: MachineConfiguration, vm: VMFD) throws(VMMError) -> GuestMemory {
         let memory: GuestMemory
         do {
-            memory = try GuestMemory(pcRAMSize: configuration.memorySize, hugePages: configuration.hugePages)
+            memory = try GuestMemory(pcRAMSize: configuration.memorySize, hugePages: configuration.hugePages,
+                                     trackDirtyPages: configuration.trackDirtyPages)
         } catch { throw .memory(error) }
         for (slot, region) in memory.regions.enumerated() {
             do {
                 try vm.setUserMemoryRegion(slot: UInt32(slot), guestAddress: region.range.start.rawValue,
-                                           size: region.range.size, host: region.host)
+                                           size: region.range.size, host: region.host,
+                                           logDirtyPages: configuration.trackDirtyPages)
             } catch { throw .kvm(error) }
         }
         return memory
@@ -333,14 +346,13 @@ enum MachineBuilder {
     }
 
     /// The legacy port devices (the bus is frozen once the probe windows are in).
-    static func buildPortBus(serial: SerialPort, keyboard: KeyboardController, memory: GuestMemory,
-                             cpuCount: Int) throws(VMMError) -> IOBusBuilder {
+    static func buildPortBus(serial: SerialPort, keyboard: KeyboardController, cmos: CMOSPort) throws(VMMError)
+        -> IOBusBuilder
+    {
         var bus = IOBusBuilder()
         try bus.insert(serial, name: "serial", base: UInt64(Serial16550.com1), size: Serial16550.registerCount)
         try bus.insert(keyboard.dataPort, name: "i8042", base: UInt64(I8042.dataPort), size: 1)
         try bus.insert(keyboard.commandPort, name: "i8042", base: UInt64(I8042.commandPort), size: 1)
-        let below4GiB = memory.regions.filter { $0.range.start.rawValue < 1 << 32 }.reduce(0) { $0 + $1.range.size }
-        let cmos = CMOSPort(memoryBelow4GiB: below4GiB, memoryAbove4GiB: memory.size - below4GiB, cpuCount: cpuCount)
         try bus.insert(cmos, name: "rtc", base: UInt64(CMOS.indexPort), size: CMOS.portCount)
         try bus.insert(POSTCodePort(), name: "post-code", base: 0x80, size: 1)
         try bus.insert(EmptyPCIBusPort(), name: "pci-config", base: UInt64(EmptyPCIBus.basePort),
@@ -350,7 +362,7 @@ enum MachineBuilder {
     }
 
     static func createVCPUs(_ configuration: MachineConfiguration, system: KVMSystem, vm: VMFD,
-                            plan: BootPlan) throws(VMMError) -> [VCPUFD] {
+                            plan: BootPlan?) throws(VMMError) -> [VCPUFD] {
         // One policy table for the machine; each vCPU differs only in its APIC ID.
         let cpuid = try GuestCPUID.table(configuration.cpuid, system: system)
         do {
@@ -360,7 +372,7 @@ enum MachineBuilder {
                 try vcpu.setCPUID(cpuid.withAPICID(UInt32(index)))
                 // Application processors keep their reset state: the in-kernel APIC
                 // holds them until the guest sends INIT and SIPI.
-                if index == 0 { try CPUSetup.apply(plan, to: vcpu) }
+                if index == 0, let plan { try CPUSetup.apply(plan, to: vcpu) }
                 vcpus.append(vcpu)
             }
             return vcpus

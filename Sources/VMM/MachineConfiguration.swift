@@ -25,6 +25,10 @@ public struct MachineConfiguration: Sendable {
     public var strictIO = false
     /// Ask for transparent huge pages on guest RAM.
     public var hugePages = true
+    /// Track the pages written since the last snapshot (KVM's dirty log plus the
+    /// VMM's own writes), so that diff snapshots can be taken (Firecracker's
+    /// `track_dirty_pages`). Off: guest writes cost nothing extra.
+    public var trackDirtyPages = false
     /// Where the serial port's output goes (default: standard output).
     public var serialOutput: any SerialOutput = FileSerialOutput.standardOutput
     /// Where the serial port's input comes from (the CLI: standard input when it is

@@ -13,7 +13,9 @@ public enum VCPUState: Int, Sendable {
 final class VCPUControl: Sendable {
     enum Request: Int {
         /// `inspect`: report the idle state (see `IdleVerdict`) and run on.
-        case run = 0, pause = 1, stop = 2, inspect = 3
+        /// `complete`: (paused vCPUs only) finish the last exit with an immediate-exit
+        /// KVM_RUN, so its state can be read, and park again.
+        case run = 0, pause = 1, stop = 2, inspect = 3, complete = 4
     }
 
     /// What a vCPU found when asked to inspect itself (`IdleVerdict` raw values).

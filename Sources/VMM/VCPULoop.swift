@@ -274,6 +274,11 @@ final class VCPULoop: @unchecked Sendable {
                 control.setState(.paused)
                 control.parked.signal()
                 control.wake.wait()
+            case .complete:
+                vcpu.completePendingExit()
+                _ = control.request.compareExchange(expected: VCPUControl.Request.complete.rawValue,
+                                                    desired: VCPUControl.Request.pause.rawValue,
+                                                    ordering: .acquiringAndReleasing)
             case .inspect:
                 control.verdict.store(inspectIdleState().rawValue, ordering: .releasing)
                 _ = control.request.compareExchange(expected: VCPUControl.Request.inspect.rawValue,

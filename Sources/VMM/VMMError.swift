@@ -1,6 +1,7 @@
 import KVM
 import Loader
 import Memory
+import Snapshot
 
 /// Why a VM could not be built or started. Each case says what was wrong.
 public enum VMMError: Error, CustomStringConvertible {
@@ -19,6 +20,8 @@ public enum VMMError: Error, CustomStringConvertible {
     case invalidState(operation: String, state: String)
     /// A firmware table (MP table) could not be built or placed.
     case firmware(String)
+    /// A snapshot could not be written, read or restored.
+    case snapshot(SnapshotError)
 
     public var description: String {
         switch self {
@@ -32,6 +35,7 @@ public enum VMMError: Error, CustomStringConvertible {
         case .threadSetup(let detail): return "thread setup failed: \(detail)"
         case .invalidState(let operation, let state): return "cannot \(operation) while the VM is \(state)"
         case .firmware(let detail): return "firmware tables: \(detail)"
+        case .snapshot(let error): return error.description
         }
     }
 }

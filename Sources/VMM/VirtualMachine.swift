@@ -26,14 +26,14 @@ public final class VirtualMachine: @unchecked Sendable {
     public let memory: GuestMemory
 
     let machine: BuiltMachine
-    private let loops: [VCPULoop]
-    private let controls: [VCPUControl]
+    let loops: [VCPULoop]
+    let controls: [VCPUControl]
     private let statistics: [VCPUStatistics]
     private let kvmStatistics: [KVMStatistics?]
     private let threads = Mutex<[VCPUThread]>([])
     private let firstStop = Mutex<StopReason?>(nil)
     private let running = DispatchGroup()
-    private let started = Atomic<Bool>(false)
+    let started = Atomic<Bool>(false)
     private let timing = Mutex<(start: UInt64, end: UInt64)>((0, 0))
     /// KVM statistics readers for the halt monitor (the report's are read elsewhere).
     private let monitorStatistics: [KVMStatistics?]
@@ -45,9 +45,13 @@ public final class VirtualMachine: @unchecked Sendable {
     public let exitTraces: [ExitTrace]
 
     /// Builds the VM: opens KVM, allocates memory, loads the kernel, creates vCPUs.
-    public init(configuration: MachineConfiguration) throws(VMMError) {
+    public convenience init(configuration: MachineConfiguration) throws(VMMError) {
+        try self.init(configuration: configuration, machine: MachineBuilder.build(configuration))
+    }
+
+    /// Wraps a built machine (booted from a kernel, or to be restored from a snapshot).
+    init(configuration: MachineConfiguration, machine: BuiltMachine) throws(VMMError) {
         self.configuration = configuration
-        let machine = try MachineBuilder.build(configuration)
         self.machine = machine
         self.bootPlan = machine.plan
         self.memory = machine.memory
@@ -79,7 +83,7 @@ public final class VirtualMachine: @unchecked Sendable {
     }
 
     /// The exit counts so far; safe from any thread while the VM runs.
-    public func snapshot() -> ExitSnapshot {
+    public func exitCounts() -> ExitSnapshot {
         ExitSnapshot(
             time: monotonicNanoseconds(),
             exits: statistics.map { stats in ExitReason.allCases.map { stats.exits($0) } },
@@ -94,7 +98,7 @@ public final class VirtualMachine: @unchecked Sendable {
         throws(VMMError)
     {
         let sampler = try ExitSampler(interval: interval, take: { [weak self] in
-            self?.snapshot() ?? ExitSnapshot(time: monotonicNanoseconds(), exits: [], kernelExits: [])
+            self?.exitCounts() ?? ExitSnapshot(time: monotonicNanoseconds(), exits: [], kernelExits: [])
         }, observe: observe)
         try sampler.start()
         samplers.withLock { $0.append(sampler) }

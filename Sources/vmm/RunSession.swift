@@ -63,7 +63,7 @@ struct RunSession {
     private func observe(_ machine: VirtualMachine, metrics: MetricsFile?) throws {
         if let interval = options.statsInterval {
             let start = machine.startTime
-            let previous = Mutex(machine.snapshot())
+            let previous = Mutex(machine.exitCounts())
             try machine.sample(every: interval) { snapshot in
                 let line = previous.withLock { before in
                     defer { before = snapshot }

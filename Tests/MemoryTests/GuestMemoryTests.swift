@@ -120,3 +120,24 @@ import Testing
         #expect(GuestAddress(1).adding(2) == GuestAddress(3))
     }
 }
+
+@Suite struct DirtyPageTrackingTests {
+    @Test func writesMarkPagesAndReadsDoNot() throws {
+        let memory = try GuestMemory(pcRAMSize: 4 << 20, hugePages: false, trackDirtyPages: true)
+        let pages = try #require(memory.dirtyPages)
+        try memory.write([1, 2, 3], at: GuestAddress(0x1FFF))  // pages 1 and 2
+        try memory.store(UInt32(7), at: GuestAddress(0x10_0000))  // page 256
+        _ = try memory.read(at: GuestAddress(0x30_0000), count: 64)
+        _ = try memory.load(UInt64.self, at: GuestAddress(0x30_1000))
+        let words = pages.take()
+        #expect(words[0] == 0b110)
+        #expect(words[4] == 1)
+        #expect(words.enumerated().allSatisfy { $0.offset == 0 || $0.offset == 4 || $0.element == 0 })
+        #expect(pages.take().allSatisfy { $0 == 0 }, "take clears")
+    }
+
+    @Test func offWhenNotAsked() throws {
+        let memory = try GuestMemory(pcRAMSize: 4 << 20, hugePages: false)
+        #expect(memory.dirtyPages == nil)
+    }
+}
