@@ -265,7 +265,8 @@ enum MachineBuilder {
         let logger = Logger(label: "swift-vmm.virtio")
         let label = "\(name) at 0x\(String(slot.base, radix: 16))"
         let transport = VirtioMMIODevice(device: device, memory: memory, interrupt: line,
-                                         log: { message in logger.warning("\(label): \(message)") })
+                                         log: { message in logger.warning("\(label): \(message)") },
+                                         stateSectionName: SavedMachine.virtioSectionName(index))
         try bus.insert(transport, name: name, base: slot.base, size: VirtioLayout.windowSize)
         var events = [line.event]
         for queue in 0..<transport.queueCount {

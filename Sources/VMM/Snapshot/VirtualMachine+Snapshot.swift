@@ -32,7 +32,7 @@ extension VirtualMachine {
             throw .snapshot(.unsupported("a diff snapshot needs dirty page tracking: build the VM with "
                 + "MachineConfiguration.trackDirtyPages = true (Firecracker's track_dirty_pages)"))
         }
-        let devices = try savingDevices()
+        let devices = savingDevices()
         machine.ioThread.pause()
         defer { machine.ioThread.resume() }
         completePendingExits()
@@ -108,7 +108,7 @@ extension VirtualMachine {
     }
 
     private func restore(_ saved: SavedMachine, memoryPath: String) throws(VMMError) {
-        let devices = try savingDevices()
+        let devices = savingDevices()
         for (vcpu, state) in zip(machine.vcpus, saved.vcpus) where state.fpuKind == .xsave {
             guard let size = vcpu.xsaveSize, size == state.fpu.count else {
                 throw .snapshot(.unsupported("the snapshot's XSAVE area is \(state.fpu.count) bytes, this host's "
@@ -132,25 +132,21 @@ extension VirtualMachine {
             for (vcpu, state) in zip(machine.vcpus, saved.vcpus) { try vcpu.restoreState(state) }
             _ = try takeDirtyPages()
         } catch { throw .kvm(error) }
+        // Notifications pending at the snapshot were not kept: serve every ready
+        // queue once (this also delivers vsock's transport-reset event).
+        for transport in machine.virtio { transport.serveQueuesAfterRestore() }
     }
 
     /// Every device whose state goes into a snapshot, with its section name: the
-    /// legacy devices, then each virtio transport ("virtio.N"). A transport that
-    /// cannot save its state makes snapshots impossible, said by name.
-    private func savingDevices() throws(VMMError) -> [(name: String, device: any StateSaving)] {
+    /// legacy devices, then each virtio transport ("virtio.N").
+    private func savingDevices() -> [(name: String, device: any StateSaving)] {
         var devices: [(name: String, device: any StateSaving)] = [
             (machine.serial.stateSectionName, machine.serial),
             (machine.keyboard.stateSectionName, machine.keyboard),
             (machine.cmos.stateSectionName, machine.cmos),
         ]
         for (index, transport) in machine.virtio.enumerated() {
-            guard let saving = (transport as AnyObject) as? any StateSaving else {
-                let base = VirtioLayout.slot(index).map { " at 0x" + String($0.base, radix: 16) } ?? ""
-                let name = machine.mmio.entries.first { VirtioLayout.slot(index)?.base == $0.base }?.name ?? "virtio"
-                throw .snapshot(.unsupported("virtio device \(index) (\(name)\(base)) cannot save its state: "
-                    + "its transport does not conform to StateSaving"))
-            }
-            devices.append((SavedMachine.virtioSectionName(index), saving))
+            devices.append((SavedMachine.virtioSectionName(index), transport))
         }
         return devices
     }
