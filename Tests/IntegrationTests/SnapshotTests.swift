@@ -102,6 +102,35 @@ struct SnapshotTests {
         }
     }
 
+    /// A machine with every kind of virtio device and a second vCPU (an AP still
+    /// waiting for INIT/SIPI): every section round-trips and the counter goes on.
+    @Test func machineWithDevicesAndTwoVCPUsContinues() throws {
+        let disk = path("disk.img")
+        #expect(FileManager.default.createFile(atPath: disk, contents: Data(count: 1 << 20)))
+        let output = CapturedSerialOutput()
+        var configuration = try Self.configuration()
+        configuration.serialOutput = output
+        configuration.vcpuCount = 2
+        configuration.drives = [DriveConfiguration(path: disk)]
+        configuration.rng = true
+        configuration.virtioConsole = true
+        configuration.vsock = VsockConfiguration(guestCID: 3, udsPath: path("vsock.sock"))
+        let machine = try VirtualMachine(configuration: configuration)
+        try machine.start()
+        #expect(Self.waitFor("count 3\n", in: output), "the counter did not reach 3: \(output.text)")
+        try machine.pause()
+        let state = path("devices.state"), mem = path("devices.mem")
+        try machine.createSnapshot(statePath: state, memoryPath: mem)
+        let last = Self.counts(output.text).last ?? 0
+        machine.requestStop(.stopRequested)
+        machine.wait()
+        let saved = try StateFile(decoding: [UInt8](Data(contentsOf: URL(fileURLWithPath: state))))
+        let names = Set(saved.sections.map(\.name))
+        for index in 0..<4 { #expect(names.contains("virtio.\(index)"), "sections: \(names.sorted())") }
+        let next = try restoreAndCount(state: state, memory: mem)
+        #expect(Array(next.prefix(2)) == [last + 1, last + 2], "before: \(last), after restore: \(next)")
+    }
+
     @Test func diffSnapshotIsSmallAndRebasesOntoTheFull() throws {
         let (machine, output) = try pausedCounter(tracking: true)
         let state = path("base.state"), full = path("base.mem")
