@@ -1,3 +1,4 @@
+import Devices
 import KVM
 import Loader
 import Memory
@@ -19,6 +20,8 @@ public enum VMMError: Error, CustomStringConvertible {
     case invalidState(operation: String, state: String)
     /// A firmware table (MP table) could not be built or placed.
     case firmware(String)
+    /// Keys could not be queued in the guest's keyboard controller.
+    case keyboard(KeyboardInputError)
 
     public var description: String {
         switch self {
@@ -32,6 +35,7 @@ public enum VMMError: Error, CustomStringConvertible {
         case .threadSetup(let detail): return "thread setup failed: \(detail)"
         case .invalidState(let operation, let state): return "cannot \(operation) while the VM is \(state)"
         case .firmware(let detail): return "firmware tables: \(detail)"
+        case .keyboard(let error): return "cannot send keys: \(error)"
         }
     }
 }
