@@ -319,7 +319,8 @@ private func command(_ i8042: inout I8042, _ command: UInt8, _ parameter: UInt8?
     @Test func queueKeysFollowsTheTranslateBitAtQueueTime() throws {
         var i8042 = I8042()
         try i8042.queueKeys([.press(.delete)])
-        _ = command(&i8042, Command.writeConfig, Config.keyboardInterrupt)
+        #expect(i8042.writeCommand(Command.writeConfig) == .none)
+        #expect(i8042.writeData(Config.keyboardInterrupt) == .none, "translation off")
         try i8042.queueKeys([.press(.delete)])
         #expect(drain(&i8042) == [0xE0, 0x53, 0xE0, 0x71])
     }
