@@ -64,6 +64,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // The library's life cycle as a small program (docs/library.md).
+        .executableTarget(name: "LibraryExample", dependencies: ["VMM"], path: "Examples/LibraryExample"),
         .testTarget(name: "MemoryTests", dependencies: ["Memory"]),
         .testTarget(name: "SnapshotTests", dependencies: ["Snapshot"]),
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Memory"]),
@@ -75,7 +77,9 @@ let package = Package(
             name: "VMMTests",
             dependencies: ["VMM", "vmm", "CPUModel", .product(name: "MetricsTestKit", package: "swift-metrics")]
         ),
-        .testTarget(name: "IntegrationTests", dependencies: ["VMM", "KVM", "CPUModel", "Loader", "vmm"]),
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["VMM", "KVM", "CPUModel", "Loader", "vmm", "LibraryExample"]
+        ),
         .testTarget(name: "LabTests", dependencies: ["Lab", "VMM", "KVM", "CPUModel"]),
     ],
     swiftLanguageModes: [.v6]
