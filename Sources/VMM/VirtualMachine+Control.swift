@@ -8,11 +8,14 @@ extension VirtualMachine {
     /// unless the configuration restarts it).
     ///
     /// Returns once the keys are queued; it does not wait for the guest.
-    /// - Throws: `VMMError.invalidState` before `start()`;
+    /// - Throws: `VMMError.invalidState` before `start()` or after the VM ended;
     ///   `VMMError.keyboard` when the guest has disabled keyboard scanning or the
     ///   controller's buffer has no room for the sequence.
     public func sendCtrlAltDel() throws(VMMError) {
         guard startTime != 0 else { throw .invalidState(operation: "send Ctrl-Alt-Del", state: "not started") }
+        guard vcpuStates.contains(where: { $0 != .stopped }) else {
+            throw .invalidState(operation: "send Ctrl-Alt-Del", state: "stopped")
+        }
         do { try machine.keyboard.sendCtrlAltDel() } catch { throw .keyboard(error) }
     }
 

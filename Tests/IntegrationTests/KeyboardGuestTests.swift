@@ -56,5 +56,6 @@ import VMM
         #expect(machine.stop() == .stopRequested)
         #expect(machine.vcpuStates.allSatisfy { $0 == .stopped })
         #expect(machine.stop() == .stopRequested, "a second stop returns the same reason")
+        #expect(throws: VMMError.self, "keys after the end are refused") { try machine.sendCtrlAltDel() }
     }
 }
