@@ -233,6 +233,35 @@ public struct I8042 {
         return true
     }
 
+    /// Queues key presses and releases as the keyboard would send them, all or
+    /// nothing.
+    ///
+    /// The bytes are scan code set 1 while the configuration byte's translate bit
+    /// is on, set 2 otherwise. While the guest has disabled the keyboard port
+    /// (`0xAD`) the bytes wait, as a real keyboard holds its keys while the
+    /// controller inhibits its clock, and are delivered (with their interrupt)
+    /// once the port is enabled again. The keyboard interrupt is raised as for
+    /// any keyboard byte: one edge for the byte at the front, another after each
+    /// read that leaves one waiting, only while the configuration byte enables it.
+    ///
+    /// - Throws: `.scanningDisabled` when the guest has stopped the keyboard
+    ///   scanning (`0xF5`); `.outputFull` when the bytes do not all fit in the
+    ///   output buffer (`outputCapacity`).
+    public mutating func queueKeys(_ events: [KeyEvent]) throws(KeyboardInputError) {
+        guard keyboard.isScanning else { throw .scanningDisabled }
+        let bytes = KeyEvent.scanCodes(events, translated: config & Config.translate != 0)
+        let free = Self.outputCapacity - deviceOutput.count
+        guard bytes.count <= free else { throw .outputFull(needed: bytes.count, free: free) }
+        for byte in bytes { enqueue(Output(byte: byte, fromAux: false)) }
+        updateInterrupts()
+    }
+
+    /// Queues Ctrl-Alt-Delete pressed and released (`KeyEvent.ctrlAltDelete`),
+    /// Firecracker's `SendCtrlAltDel`: Linux's keyboard driver then reboots.
+    public mutating func sendCtrlAltDel() throws(KeyboardInputError) {
+        try queueKeys(KeyEvent.ctrlAltDelete)
+    }
+
     private mutating func parameter(_ value: UInt8, for command: UInt8) -> BusAction {
         switch command {
         case Command.writeConfig:

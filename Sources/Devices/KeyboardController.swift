@@ -56,4 +56,14 @@ public final class KeyboardController: Sendable {
     public func pressCtrlAltDelete() -> Bool {
         state.withLock { $0.pressCtrlAltDelete() }
     }
+
+    /// Queues key presses and releases for the guest (see `I8042.queueKeys(_:)`).
+    public func queueKeys(_ events: [KeyEvent]) throws(KeyboardInputError) {
+        try state.withLock { (i8042: inout I8042) throws(KeyboardInputError) in try i8042.queueKeys(events) }
+    }
+
+    /// Queues Ctrl-Alt-Delete pressed and released (see `I8042.sendCtrlAltDel()`).
+    public func sendCtrlAltDel() throws(KeyboardInputError) {
+        try queueKeys(KeyEvent.ctrlAltDelete)
+    }
 }

@@ -1,3 +1,4 @@
+import Devices
 import KVM
 import Loader
 import Memory
@@ -22,6 +23,8 @@ public enum VMMError: Error, CustomStringConvertible {
     case firmware(String)
     /// A snapshot could not be written, read or restored.
     case snapshot(SnapshotError)
+    /// Keys could not be queued in the guest's keyboard controller.
+    case keyboard(KeyboardInputError)
 
     public var description: String {
         switch self {
@@ -36,6 +39,7 @@ public enum VMMError: Error, CustomStringConvertible {
         case .invalidState(let operation, let state): return "cannot \(operation) while the VM is \(state)"
         case .firmware(let detail): return "firmware tables: \(detail)"
         case .snapshot(let error): return error.description
+        case .keyboard(let error): return "cannot send keys: \(error)"
         }
     }
 }

@@ -279,4 +279,107 @@ private func command(_ i8042: inout I8042, _ command: UInt8, _ parameter: UInt8?
         byte = Command.pulseReset
         #expect(withUnsafeBytes(of: &byte) { commandPort.write(offset: 0, data: $0) } == .reset)
     }
+
+    // MARK: queueKeys / sendCtrlAltDel
+
+    @Test func keyScanCodesInBothSets() {
+        #expect(PS2Key.leftControl.scanCodes(pressed: true, translated: true) == [0x1D])
+        #expect(PS2Key.leftControl.scanCodes(pressed: false, translated: true) == [0x9D])
+        #expect(PS2Key.delete.scanCodes(pressed: true, translated: true) == [0xE0, 0x53])
+        #expect(PS2Key.delete.scanCodes(pressed: false, translated: true) == [0xE0, 0xD3])
+        #expect(PS2Key.leftAlt.scanCodes(pressed: false, translated: false) == [0xF0, 0x11])
+        #expect(PS2Key.delete.scanCodes(pressed: false, translated: false) == [0xE0, 0xF0, 0x71])
+        #expect(KeyEvent.scanCodes(KeyEvent.ctrlAltDelete, translated: true) == PS2Keyboard.ctrlAltDeleteSet1)
+        #expect(KeyEvent.scanCodes(KeyEvent.ctrlAltDelete, translated: false) == PS2Keyboard.ctrlAltDeleteSet2)
+    }
+
+    @Test func sendCtrlAltDelTranslatedRaisesOneEdgePerByte() throws {
+        let line = CountingLine()
+        var i8042 = I8042(keyboardInterrupt: line)
+        try i8042.sendCtrlAltDel()
+        #expect(line.triggers == 1, "one edge for the byte at the front")
+        #expect(i8042.pendingOutput == 8)
+        #expect(i8042.readStatus() & (Status.outputFull | Status.auxData) == Status.outputFull)
+        var bytes: [UInt8] = []
+        for expectedEdges in 2...9 {
+            bytes.append(i8042.readData())
+            #expect(line.triggers == min(expectedEdges, 8), "an edge for each byte left waiting")
+        }
+        #expect(bytes == [0x1D, 0x38, 0xE0, 0x53, 0xE0, 0xD3, 0xB8, 0x9D])
+        #expect(i8042.readStatus() & Status.outputFull == 0)
+    }
+
+    @Test func sendCtrlAltDelUntranslatedIsSet2() throws {
+        var i8042 = I8042()
+        _ = command(&i8042, Command.writeConfig, Config.keyboardInterrupt | Config.systemFlag)
+        try i8042.sendCtrlAltDel()
+        #expect(drain(&i8042) == [0x14, 0x11, 0xE0, 0x71, 0xE0, 0xF0, 0x71, 0xF0, 0x11, 0xF0, 0x14])
+    }
+
+    @Test func queueKeysFollowsTheTranslateBitAtQueueTime() throws {
+        var i8042 = I8042()
+        try i8042.queueKeys([.press(.delete)])
+        #expect(i8042.writeCommand(Command.writeConfig) == .none)
+        #expect(i8042.writeData(Config.keyboardInterrupt) == .none, "translation off")
+        try i8042.queueKeys([.press(.delete)])
+        #expect(drain(&i8042) == [0xE0, 0x53, 0xE0, 0x71])
+    }
+
+    @Test func disabledKeyboardPortHoldsQueuedKeysAndTheirInterrupt() throws {
+        let line = CountingLine()
+        var i8042 = I8042(keyboardInterrupt: line)
+        _ = command(&i8042, Command.disableKeyboard)
+        try i8042.sendCtrlAltDel()
+        #expect(line.triggers == 0, "no interrupt while the port is disabled")
+        #expect(i8042.readStatus() & Status.outputFull == 0)
+        #expect(i8042.pendingOutput == 8)
+        #expect(i8042.writeCommand(Command.enableKeyboard) == .none)
+        #expect(line.triggers == 1, "enabling the port delivers the first key")
+        #expect(drain(&i8042) == PS2Keyboard.ctrlAltDeleteSet1)
+    }
+
+    @Test func queueKeysIsAllOrNothingWhenTheBufferIsFull() throws {
+        var i8042 = I8042()
+        try i8042.sendCtrlAltDel()
+        try i8042.sendCtrlAltDel()
+        #expect(i8042.pendingOutput == I8042.outputCapacity)
+        #expect(throws: KeyboardInputError.outputFull(needed: 8, free: 0)) { try i8042.sendCtrlAltDel() }
+        _ = i8042.readData()
+        _ = i8042.readData()
+        #expect(throws: KeyboardInputError.outputFull(needed: 8, free: 2)) { try i8042.sendCtrlAltDel() }
+        #expect(i8042.pendingOutput == 14, "nothing of the refused sequence was queued")
+        try i8042.queueKeys([.press(.delete)])
+        #expect(i8042.pendingOutput == 16)
+    }
+
+    @Test func queueKeysRefusedWhileScanningIsDisabled() throws {
+        var i8042 = I8042()
+        _ = i8042.writeData(PS2Keyboard.Command.disableScanning)
+        _ = drain(&i8042)
+        #expect(throws: KeyboardInputError.scanningDisabled) { try i8042.sendCtrlAltDel() }
+        #expect(i8042.pendingOutput == 0)
+    }
+
+    @Test func queuedKeysRaiseNoInterruptUntilTheConfigByteEnablesIt() throws {
+        let line = CountingLine()
+        var i8042 = I8042(keyboardInterrupt: line)
+        _ = command(&i8042, Command.writeConfig, Config.systemFlag | Config.translate)
+        try i8042.sendCtrlAltDel()
+        #expect(line.triggers == 0)
+        _ = i8042.writeCommand(Command.writeConfig)
+        _ = i8042.writeData(I8042.defaultConfig)
+        #expect(line.triggers == 1)
+    }
+
+    @Test func keyboardControllerSendCtrlAltDel() throws {
+        let line = CountingLine()
+        let controller = KeyboardController(keyboardInterrupt: line)
+        try controller.sendCtrlAltDel()
+        #expect(line.triggers == 1)
+        var value: UInt8 = 0
+        withUnsafeMutableBytes(of: &value) { controller.dataPort.read(offset: 0, data: $0) }
+        #expect(value == 0x1D)
+        try controller.sendCtrlAltDel()
+        #expect(throws: KeyboardInputError.self) { try controller.sendCtrlAltDel() }
+    }
 }
