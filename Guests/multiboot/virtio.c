@@ -44,6 +44,7 @@
 #define PATTERN_XOR 0x76697274u     /* word at disk byte offset a = a ^ this */
 #define FNV_OFFSET 0x811c9dc5u
 #define FNV_PRIME  0x01000193u
+#define SWAP_POLLS 4000000u        /* InterruptStatus reads (one exit each) before giving up */
 
 /* virtio-console */
 #define VIRTIO_CONSOLE_F_MULTIPORT 1
@@ -396,7 +397,61 @@ static uint32_t fnv1a_words(uint32_t h, const uint32_t *w, uint32_t words)
     return h;
 }
 
-static void blk_test(struct virtio_dev *dev, enum blk_mode mode, uint64_t sum_limit)
+/* Checksum of the whole disk (or the first sum= sectors), 4 KiB at a time; the
+ * first read goes through an indirect table when negotiated. */
+static int blk_checksum(uint64_t capacity, uint64_t sum_limit, int indirect)
+{
+    uint32_t sectors = (uint32_t)(capacity < sum_limit ? capacity : sum_limit);
+    uint32_t hash = FNV_OFFSET;
+    for (uint32_t s = 0; s < sectors; s += TEST_SECTORS) {
+        uint32_t n = sectors - s < TEST_SECTORS ? sectors - s : TEST_SECTORS;
+        if (blk_expect("read", VIRTIO_BLK_T_IN, s, blk.data, n * SECTOR, 1, s == 0 && indirect,
+                       VIRTIO_BLK_S_OK) != 0)
+            return -1;
+        hash = fnv1a_words(hash, (const uint32_t *)blk.data, n * SECTOR / 4);
+    }
+    serial_puts("virtio-blk: checksum ");
+    put_hex(hash);
+    serial_puts(" over ");
+    serial_put_dec(sectors);
+    serial_puts(" sectors\n");
+    return 0;
+}
+
+/* swap: waits (polling InterruptStatus) for a configuration change, as when the
+ * host replaced the disk's backing file, then reports ConfigGeneration and the
+ * new capacity and checksums the new disk. */
+static int blk_wait_for_swap(struct virtio_dev *dev, uint64_t sum_limit, int indirect)
+{
+    uint32_t before = mmio_read32(dev->base + VIRTIO_MMIO_CONFIG_GENERATION);
+    serial_puts("virtio-blk: waiting for a configuration change\n");
+    uint32_t polls = 0;
+    while (!(mmio_read32(dev->base + VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG)) {
+        if (++polls == SWAP_POLLS) {
+            serial_puts("virtio-blk: FAIL: no configuration change interrupt\n");
+            fail(EXIT_BLK);
+            return -1;
+        }
+    }
+    mmio_write32(dev->base + VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_CONFIG);
+    uint32_t generation = mmio_read32(dev->base + VIRTIO_MMIO_CONFIG_GENERATION);
+    uint64_t capacity = virtio_config(dev, 0, 8);
+    serial_puts("virtio-blk: configuration changed: generation ");
+    serial_put_dec(before);
+    serial_puts(" -> ");
+    serial_put_dec(generation);
+    serial_puts(", capacity ");
+    serial_put_dec((unsigned long)capacity);
+    serial_puts(" sectors\n");
+    if (generation == before) {
+        serial_puts("virtio-blk: FAIL: ConfigGeneration did not change\n");
+        fail(EXIT_BLK);
+        return -1;
+    }
+    return blk_checksum(capacity, sum_limit, indirect);
+}
+
+static void blk_test(struct virtio_dev *dev, enum blk_mode mode, uint64_t sum_limit, int swap)
 {
     const char *P = "virtio-blk: ";
     uint64_t wanted = (1ull << VIRTIO_F_INDIRECT_DESC) | (1ull << VIRTIO_F_EVENT_IDX) |
@@ -544,22 +599,10 @@ static void blk_test(struct virtio_dev *dev, enum blk_mode mode, uint64_t sum_li
         return;
     }
 
-    /* Checksum of the whole disk (or the first sum= sectors), 4 KiB at a time;
-     * the first read goes through an indirect table when negotiated. */
-    uint32_t sectors = (uint32_t)(capacity < sum_limit ? capacity : sum_limit);
-    uint32_t hash = FNV_OFFSET;
-    for (uint32_t s = 0; s < sectors; s += TEST_SECTORS) {
-        uint32_t n = sectors - s < TEST_SECTORS ? sectors - s : TEST_SECTORS;
-        if (blk_expect("read", VIRTIO_BLK_T_IN, s, blk.data, n * SECTOR, 1, s == 0 && indirect,
-                       VIRTIO_BLK_S_OK) != 0)
-            return;
-        hash = fnv1a_words(hash, (const uint32_t *)blk.data, n * SECTOR / 4);
-    }
-    serial_puts("virtio-blk: checksum ");
-    put_hex(hash);
-    serial_puts(" over ");
-    serial_put_dec(sectors);
-    serial_puts(" sectors\n");
+    if (blk_checksum(capacity, sum_limit, indirect) != 0)
+        return;
+    if (swap && blk_wait_for_swap(dev, sum_limit, indirect) != 0)
+        return;
 
     if (failure == failure_before)
         serial_puts("virtio-blk: ok\n");
@@ -666,6 +709,7 @@ uint32_t guest_main(uint32_t magic, const struct multiboot_info *info)
     enum blk_mode mode = BLK_READ;
     uint64_t sum_limit = 0xffffffffull;
     int from_cmdline = 0;
+    int swap = 0;
 
     failure = 0;
     device_count = 0;
@@ -697,6 +741,8 @@ uint32_t guest_main(uint32_t magic, const struct multiboot_info *info)
                 mode = BLK_READ;
             else
                 bad = 1;
+        } else if (token_value(p, "swap") && is_end(p[4])) {
+            swap = 1;
         } else if ((v = token_value(p, "sum=")) != 0) {
             unsigned long n;
             bad = parse_decimal(v, 0xffffffffUL, &n) != 0;
@@ -729,7 +775,7 @@ uint32_t guest_main(uint32_t magic, const struct multiboot_info *info)
 
     uint32_t f0 = failure;
     if (blk_dev)
-        blk_test(blk_dev, mode, sum_limit);
+        blk_test(blk_dev, mode, sum_limit, swap);
     else
         serial_puts("virtio-blk: absent\n");
     uint32_t f1 = failure;

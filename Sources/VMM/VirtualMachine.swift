@@ -43,6 +43,9 @@ public final class VirtualMachine: @unchecked Sendable {
     private let kernelExitCounters: [KVMStatistics.Counter?]
     /// Each vCPU's record of individual exits (empty unless `traceCapacity` is set).
     public let exitTraces: [ExitTrace]
+    /// `configuration.drives` with the paths `updateDrive` set since; what a
+    /// snapshot records (see VirtualMachine+Drives.swift).
+    let currentDrives: Mutex<[DriveConfiguration]>
 
     /// Builds the VM: opens KVM, allocates memory, loads the kernel, creates vCPUs.
     public convenience init(configuration: MachineConfiguration) throws(VMMError) {
@@ -52,6 +55,7 @@ public final class VirtualMachine: @unchecked Sendable {
     /// Wraps a built machine (booted from a kernel, or to be restored from a snapshot).
     init(configuration: MachineConfiguration, machine: BuiltMachine) throws(VMMError) {
         self.configuration = configuration
+        self.currentDrives = Mutex(configuration.drives)
         self.machine = machine
         self.bootPlan = machine.plan
         self.memory = machine.memory

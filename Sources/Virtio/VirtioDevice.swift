@@ -20,6 +20,12 @@ public protocol VirtioDevice: AnyObject, Sendable {
     /// Bumped whenever the device changes its configuration space.
     var configGeneration: UInt32 { get }
 
+    /// Takes a snapshot's ConfigGeneration, on a freshly built device after
+    /// `restoreDeviceState` succeeded. Returns false when the device cannot have
+    /// reached it: a device whose configuration never changes accepts only its
+    /// own (the default).
+    func restoreConfigGeneration(_ generation: UInt32) -> Bool
+
     /// Byte `offset` of the configuration space (0 beyond its end).
     func readConfig(at offset: Int) -> UInt8
     /// A driver write to byte `offset` of the configuration space.
@@ -67,6 +73,7 @@ public protocol VirtioDevice: AnyObject, Sendable {
 
 extension VirtioDevice {
     public var configGeneration: UInt32 { 0 }
+    public func restoreConfigGeneration(_ generation: UInt32) -> Bool { generation == configGeneration }
     public func writeConfig(at offset: Int, value: UInt8) {}
     public func setWakeUp(_ wakeUp: @escaping @Sendable (_ queue: Int) -> Void) {}
     public func setLog(_ log: @escaping @Sendable (String) -> Void) {}

@@ -45,6 +45,10 @@ public enum VirtioError: Error, Equatable, CustomStringConvertible {
     case hostCallFailed(String, target: String, errno: Int32)
     /// A disk image whose size is not a multiple of 512 bytes.
     case imageSizeNotSectorMultiple(path: String, size: UInt64)
+    /// A disk image path that names neither a regular file nor a block device.
+    case notADiskImage(path: String, kind: String)
+    /// A block-device operation on a transport whose device is another type.
+    case notABlockDevice(device: String)
 
     public var description: String {
         switch self {
@@ -88,6 +92,10 @@ public enum VirtioError: Error, Equatable, CustomStringConvertible {
             return "\(operation) on \(target) failed: errno \(errno)"
         case .imageSizeNotSectorMultiple(let path, let size):
             return "disk image \(path) is \(size) bytes, not a multiple of 512"
+        case .notADiskImage(let path, let kind):
+            return "disk image \(path) is \(kind), not a regular file or a block device"
+        case .notABlockDevice(let device):
+            return "\(device) is not a virtio-blk device"
         }
     }
 }

@@ -39,11 +39,23 @@ extension VirtualMachine {
         // Writes KVM held back reach their devices before the devices are saved.
         if let ring = machine.coalesced, let loop = loops.first { loop.replayCoalesced(ring) }
 
+        // The drives' current paths and the devices' state, taken together so
+        // that an `updateDrive` cannot fall between them.
+        let (shape, deviceStates) = currentDrives.withLock { drives in
+            var shape = configuration
+            shape.drives = drives
+            var writer = StateWriter()
+            shape.encodeShape(into: &writer)
+            let states = devices.map { name, device in
+                var writer = StateWriter()
+                device.saveState(into: &writer)
+                return (name, writer.bytes)
+            }
+            return (writer.bytes, states)
+        }
         var file = StateFile()
+        file.set(MachineConfiguration.configSection, shape)
         var writer = StateWriter()
-        configuration.encodeShape(into: &writer)
-        file.set(MachineConfiguration.configSection, writer.bytes)
-        writer = StateWriter()
         writer.write(memory.size)
         file.set(SavedMachine.memorySection, writer.bytes)
         do {
@@ -57,11 +69,7 @@ extension VirtualMachine {
                 file.set(VCPUSavedState.sectionName(index), writer.bytes)
             }
         } catch { throw .kvm(error) }
-        for (name, device) in devices {
-            writer = StateWriter()
-            device.saveState(into: &writer)
-            file.set(name, writer.bytes)
-        }
+        for (name, bytes) in deviceStates { file.set(name, bytes) }
         do {
             switch kind {
             case .full:

@@ -7,6 +7,12 @@ import Memory
 /// has a data length that is not a multiple of 512, or writes a read-only image
 /// fails with IOERR before anything is read or written; the status byte, the last
 /// writable byte of the chain, is written last.
+///
+/// The backing file can be replaced while the guest runs
+/// (`VirtioMMIODevice.replaceBlockImage(path:)`): the image, the configuration
+/// space and the config generation then change together, under the transport's
+/// lock, which also serialises every request, so the request path takes no lock
+/// of its own.
 public final class VirtioBlock: VirtioDevice {
     /// Queue size offered (QueueNumMax).
     public static let queueSize: UInt16 = 256
@@ -17,9 +23,15 @@ public final class VirtioBlock: VirtioDevice {
     /// Discard alignment offered, in sectors (4 KiB).
     public static let discardAlignment: UInt32 = 8
 
-    let image: BlockImage
+    // Mutable only through `install(_:)` and `restoreConfigGeneration(_:)`, which
+    // run under the transport's lock like every other call into the device (see
+    // `VirtioDevice`): that lock is what makes these safe to share.
+    nonisolated(unsafe) private(set) var image: BlockImage
+    nonisolated(unsafe) private var config: [UInt8]
+    nonisolated(unsafe) private var generation: UInt32 = 0
     private let serial: [UInt8]
-    private let config: [UInt8]
+    /// Whether the device is read-only; a replacement image is opened the same way.
+    public let readOnly: Bool
 
     public let deviceID: UInt32 = 2
     public let queueCount = 1
@@ -30,6 +42,7 @@ public final class VirtioBlock: VirtioDevice {
     /// be a multiple of 512. `serial` is what GET_ID returns (at most 20 bytes used).
     public init(path: String, readOnly: Bool = false, serial: String = "swift-vmm") throws(VirtioError) {
         image = try BlockImage(path: path, readOnly: readOnly)
+        self.readOnly = readOnly
         self.serial = Array(serial.utf8.prefix(BlockRequest.idSize))
         var features = BlockRequest.featureSegmentMax | BlockRequest.featureFlush
         features |= readOnly ? BlockRequest.featureReadOnly : BlockRequest.featureDiscard
@@ -37,8 +50,32 @@ public final class VirtioBlock: VirtioDevice {
         config = Self.makeConfig(capacity: image.size / 512, discard: !readOnly)
     }
 
-    /// Capacity in 512-byte sectors.
+    /// Capacity in 512-byte sectors. Like every device member that can change,
+    /// read it under the transport's lock (`VirtioMMIODevice.blockImage`) while
+    /// the image may be replaced.
     public var capacity: UInt64 { image.size / 512 }
+
+    /// The path of the current backing file (same caveat as `capacity`).
+    public var imagePath: String { image.path }
+
+    /// Bumped each time the image is replaced (the capacity may have changed).
+    public var configGeneration: UInt32 { generation }
+
+    /// Makes `newImage` the backing file: requests from now on reach it, the
+    /// configuration space holds its capacity, and the generation moves on.
+    /// The caller holds the transport's lock and tells the driver
+    /// (`VirtioMMIOTransport.configChanged()`).
+    func install(_ newImage: BlockImage) {
+        image = newImage
+        config = Self.makeConfig(capacity: newImage.size / 512, discard: !readOnly)
+        generation &+= 1
+    }
+
+    /// A snapshot taken after a replacement carries a later generation: take it.
+    public func restoreConfigGeneration(_ generation: UInt32) -> Bool {
+        self.generation = generation
+        return true
+    }
 
     /// The configuration space: capacity, seg_max, and the discard limits.
     private static func makeConfig(capacity: UInt64, discard: Bool) -> [UInt8] {

@@ -70,10 +70,6 @@ extension VirtioMMIOTransport {
         try reader.finish()
 
         try checkStatus(status, driverFeatures: driverFeatures, interruptStatus: interruptStatus, context: context)
-        guard configGeneration == device.configGeneration else {
-            throw .mismatch(what: "\(context) config generation", snapshot: "\(configGeneration)",
-                            machine: "\(device.configGeneration)")
-        }
         var mustValidate: [Bool] = []
         for index in queues.indices {
             mustValidate.append(try checkQueue(states[index], index: index, status: status, context: context))
@@ -81,6 +77,13 @@ extension VirtioMMIOTransport {
         var deviceReader = StateReader(deviceBytes, context: "\(context).device")
         try device.restoreDeviceState(from: &deviceReader)
         try deviceReader.finish()
+        // Last check, and the device's first change: a device whose configuration
+        // can change (a replaced disk image) takes the snapshot's generation.
+        let machineGeneration = device.configGeneration
+        guard device.restoreConfigGeneration(configGeneration) else {
+            throw .mismatch(what: "\(context) config generation", snapshot: "\(configGeneration)",
+                            machine: "\(machineGeneration)")
+        }
 
         self.status = status
         self.interruptStatus = interruptStatus
