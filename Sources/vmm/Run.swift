@@ -8,8 +8,16 @@ struct Run: ParsableCommand {
         abstract: "Boot a kernel (multiboot, ELF or flat binary); the demo guest when none is given.")
 
     @OptionGroup var options: RunOptions
+    @OptionGroup(title: "Firecracker API") var api: APIOptions
 
     func run() throws {
+        if api.isControlMode {
+            if options.kernel != nil {
+                throw ValidationError("--kernel with --api-sock/--config-file: give the kernel in the boot source")
+            }
+            options.bootstrapLogging(firecrackerStyle: true)
+            throw ExitCode(ControlSession(options: options, api: api).run())
+        }
         let configuration = try options.machineConfiguration()
         options.bootstrapLogging()
         let session = RunSession(options: options, showStats: options.stats || options.kernel == nil)

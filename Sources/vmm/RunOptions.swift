@@ -205,7 +205,16 @@ struct RunOptions: ParsableArguments {
 
     /// Sends swift-log messages (device warnings such as a virtio driver's protocol
     /// errors) to standard error at `--log-level`.
-    func bootstrapLogging() {
+    /// With `firecrackerStyle` (API mode), through the swappable sink that `PUT /logger`
+    /// redirects, in Firecracker's line format.
+    func bootstrapLogging(firecrackerStyle: Bool = false) {
+        if firecrackerStyle {
+            if let level = try? LogLevelFilter(parsing: logLevel) {
+                try? LogSink.shared.configure(LoggerConfiguration(level: level))
+            }
+            FirecrackerLogHandler.bootstrap()
+            return
+        }
         let level = Logger.Level(rawValue: logLevel) ?? .warning
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -49,6 +49,14 @@ final class VMMDriver: MachineDriver {
         }
     }
 
+    /// The VM once its vCPUs were started (nil before, and for a restored VM not yet resumed).
+    var runningMachine: VirtualMachine? {
+        phase.withLock { phase in
+            if case .running(let machine) = phase { return machine }
+            return nil
+        }
+    }
+
     func start(_ resources: VMResources) throws {
         var configuration = try resources.machineConfiguration()
         configuration.serialOutput = host.serialOutput
