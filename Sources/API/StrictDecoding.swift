@@ -81,10 +81,14 @@ func describe(_ error: any Error) -> String {
     case .valueNotFound(_, let context):
         return "`\(renderPath(context.codingPath))` must not be null"
     case .typeMismatch(let type, let context):
+        if context.codingPath.isEmpty {
+            return "expected \(typeName(type)) at the top level"
+        }
         return "invalid type for `\(renderPath(context.codingPath))`: expected \(typeName(type))"
     case .dataCorrupted(let context):
-        if context.codingPath.isEmpty, let underlying = context.underlyingError {
-            return "malformed JSON: \(underlying)"
+        if context.codingPath.isEmpty, context.debugDescription.contains("not valid JSON") {
+            let detail = context.underlyingError.map { ": \($0)" } ?? ""
+            return "malformed JSON (the text is not valid JSON\(detail))"
         }
         return context.debugDescription + at(context)
     @unknown default:
@@ -101,7 +105,7 @@ private func typeName(_ type: Any.Type) -> String {
     default:
         let name = String(describing: type)
         if name.hasPrefix("Array") { return "an array" }
-        if name.hasPrefix("Dictionary") { return "an object" }
+        if name.hasPrefix("Dictionary") { return "a JSON object" }
         return "an object (\(name))"
     }
 }

@@ -77,6 +77,11 @@ public enum Route: CaseIterable, Sendable {
     public struct Match: Equatable, Sendable {
         public var route: Route
         public var parameter: String?
+
+        public init(route: Route, parameter: String?) {
+            self.route = route
+            self.parameter = parameter
+        }
     }
 
     /// What `match` found for a method and path.
