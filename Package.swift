@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [
         // C shim: <linux/kvm.h>, request numbers as constants, non-variadic ioctl wrappers.
@@ -52,12 +53,24 @@ let package = Package(
                 "CPUModel",
             ]
         ),
+        // The Firecracker-compatible REST API: HTTP/1.1 over a Unix socket (swift-nio), the
+        // request models, and the controller that applies pre-/post-boot rules. No KVM, no VMM:
+        // it drives the machine through the `MachineDriver` protocol.
+        .target(
+            name: "API",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // vmm lab: experiments with built-in guests that measure virtualization costs.
         .target(name: "Lab", dependencies: ["VMM", "KVM", "Memory", "CPUModel"]),
         .executableTarget(
             name: "vmm",
             dependencies: [
-                "VMM", "CPUModel", "Lab",
+                "VMM", "CPUModel", "Lab", "API",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -66,6 +79,7 @@ let package = Package(
         ),
         // The library's life cycle as a small program (docs/library.md).
         .executableTarget(name: "LibraryExample", dependencies: ["VMM"], path: "Examples/LibraryExample"),
+        .testTarget(name: "APITests", dependencies: ["API"]),
         .testTarget(name: "MemoryTests", dependencies: ["Memory"]),
         .testTarget(name: "SnapshotTests", dependencies: ["Snapshot"]),
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Memory"]),
