@@ -70,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "vmm",
             dependencies: [
-                "VMM", "CPUModel", "Lab", "API",
+                "VMM", "CPUModel", "Lab", "API", "Devices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -79,7 +79,9 @@ let package = Package(
         ),
         // The library's life cycle as a small program (docs/library.md).
         .executableTarget(name: "LibraryExample", dependencies: ["VMM"], path: "Examples/LibraryExample"),
-        .testTarget(name: "APITests", dependencies: ["API"]),
+        // A blocking HTTP/1.1 client over a Unix socket, shared by the API and process tests.
+        .target(name: "HTTPTestClient", path: "Tests/Shared/HTTPTestClient"),
+        .testTarget(name: "APITests", dependencies: ["API", "HTTPTestClient"]),
         .testTarget(name: "MemoryTests", dependencies: ["Memory"]),
         .testTarget(name: "SnapshotTests", dependencies: ["Snapshot"]),
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Memory"]),
@@ -93,7 +95,8 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["VMM", "KVM", "CPUModel", "Loader", "Snapshot", "vmm", "LibraryExample"]
+            dependencies: ["VMM", "KVM", "CPUModel", "Loader", "Snapshot", "vmm", "LibraryExample", "API",
+                           "HTTPTestClient"]
         ),
         .testTarget(name: "LabTests", dependencies: ["Lab", "VMM", "KVM", "CPUModel"]),
     ],

@@ -11,6 +11,6 @@ struct VMMCommand: ParsableCommand {
             (HLT, power-off), 2 setup error, 4 guest crash (triple fault), 6 KVM could not go on, \
             8 --strict-io violation, 124 timeout, 128+N signal N.
             """,
-        subcommands: [Run.self, Demo.self, CPUIDCommand.self, LabCommand.self],
+        subcommands: [Run.self, Demo.self, CPUIDCommand.self, LabCommand.self, SnapshotRebase.self],
         defaultSubcommand: Run.self)
 }

@@ -1,3 +1,4 @@
+import HTTPTestClient
 import API
 import Testing
 

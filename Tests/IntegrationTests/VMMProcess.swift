@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Synchronization
 
 /// The `vmm` executable running in the background, its standard output watched
@@ -33,6 +34,24 @@ final class VMMProcess: Sendable {
     }
 
     var stdout: String { output.withLock { $0.stdout } }
+    var stderr: String { output.withLock { $0.stderr } }
+
+    /// Kills the process at once (SIGKILL), as an orchestrator does after a snapshot.
+    func kill() {
+        _ = Glibc.kill(process.processIdentifier, SIGKILL)
+    }
+
+    /// Waits until standard output contains `text`; false after `timeout` s or
+    /// if the process ended first.
+    func waitForText(_ text: String, timeout: Double = 30) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if stdout.contains(text) { return true }
+            if !process.isRunning && done.wait(timeout: .now()) == .success { return stdout.contains(text) }
+            usleep(10_000)
+        }
+        return false
+    }
 
     /// Waits until standard output has the line `line`; false after `timeout` s
     /// or if the process ended first.

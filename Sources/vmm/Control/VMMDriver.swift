@@ -1,5 +1,7 @@
 import API
+import Devices
 import Dispatch
+import Logging
 import Synchronization
 import VMM
 
@@ -8,6 +10,8 @@ import VMM
 /// thread, one at a time; the VM ending is reported through `ended` from a
 /// thread of its own.
 final class VMMDriver: MachineDriver {
+    private let logger = Logger(label: "swift-vmm.vm")
+
     /// What the process supplies that the API does not: where the guest's serial
     /// port goes, and what to do when the VM ends.
     struct Host: Sendable {
@@ -62,6 +66,8 @@ final class VMMDriver: MachineDriver {
         configuration.serialOutput = host.serialOutput
         configuration.serialInput = host.serialInput
         host.adjust(&configuration)
+        let kernel = resources.bootSource?.kernelImagePath ?? "?"
+        logger.info("InstanceStart: booting \(kernel) with \(configuration.vcpuCount) vCPU(s), \(configuration.memorySize >> 20) MiB")
         let machine = try VirtualMachine(configuration: configuration)
         driveIDs.withLock { $0 = resources.drives.map(\.driveID) }
         try run(machine)
@@ -125,6 +131,7 @@ final class VMMDriver: MachineDriver {
         host.adjust(&configuration)
         let machine = try VirtualMachine(configuration: configuration, restoringFrom: parameters.snapshotPath,
                                          memoryPath: memoryPath)
+        logger.info("restored the snapshot \(parameters.snapshotPath) (memory \(memoryPath))")
         phase.withLock { $0 = .restored(machine) }
         let resources = VMResources(restored: configuration)
         driveIDs.withLock { $0 = resources.drives.map(\.driveID) }
@@ -175,7 +182,11 @@ final class VMMDriver: MachineDriver {
     private func run(_ machine: VirtualMachine) throws {
         try machine.start()
         phase.withLock { $0 = .running(machine) }
-        let ended = host.ended
-        DispatchQueue(label: "swift-vmm.vm-waiter").async { ended(machine, machine.wait()) }
+        let ended = host.ended, logger = self.logger
+        DispatchQueue(label: "swift-vmm.vm-waiter").async {
+            let reason = machine.wait()
+            logger.info("the VM ended: \(reason.summary)")
+            ended(machine, reason)
+        }
     }
 }

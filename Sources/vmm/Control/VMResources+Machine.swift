@@ -45,9 +45,9 @@ extension VMResources {
             if interface.rxRateLimiter != nil || interface.txRateLimiter != nil {
                 throw .invalidValue("network interface \(interface.ifaceID): rate limiters are not supported.")
             }
-            var mac: MACAddress? = nil
+            var mac: VMM.MACAddress? = nil
             if let text = interface.guestMAC {
-                guard let parsed = MACAddress(parsing: text) else {
+                guard let parsed = VMM.MACAddress(parsing: text) else {
                     throw .invalidValue("network interface \(interface.ifaceID): '\(text)' is not a MAC address.")
                 }
                 mac = parsed

@@ -2,28 +2,34 @@ import FoundationEssentials
 import Glibc
 
 /// An HTTP/1.1 answer as the test client read it.
-struct HTTPTestResponse {
-    var status: Int
-    var headers: [String: String]
-    var body: String
+public struct HTTPTestResponse: Sendable {
+    public var status: Int
+    public var headers: [String: String]
+    public var body: String
+
+    public init(status: Int, headers: [String: String], body: String) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
 
     /// The `fault_message` of an error body ("" if there is none).
-    var faultMessage: String {
+    public var faultMessage: String {
         let object = try? JSONDecoder().decode([String: String].self, from: Data(body.utf8))
         return object?["fault_message"] ?? ""
     }
 
     /// Decodes the body as `T`.
-    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
         try JSONDecoder().decode(T.self, from: Data(body.utf8))
     }
 }
 
-enum HTTPTestClientError: Error, CustomStringConvertible {
+public enum HTTPTestClientError: Error, CustomStringConvertible {
     case system(String, Int32)
     case malformed(String)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .system(let call, let code): return "\(call) failed: \(String(cString: strerror(code)))"
         case .malformed(let what): return "malformed answer: \(what)"
@@ -33,11 +39,11 @@ enum HTTPTestClientError: Error, CustomStringConvertible {
 
 /// A minimal HTTP/1.1 client over a raw Unix socket: one connection, requests in turn,
 /// answers read by Content-Length. Enough to test the server byte for byte.
-final class HTTPTestClient {
+public final class HTTPTestClient {
     private let fd: Int32
     private var buffer: [UInt8] = []
 
-    init(path: String) throws {
+    public init(path: String) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw HTTPTestClientError.system("socket", errno) }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
@@ -63,13 +69,13 @@ final class HTTPTestClient {
     deinit { Glibc.close(fd) }
 
     /// Sends one request and reads its answer.
-    func request(_ method: String, _ path: String, _ body: String? = nil, headers: [String] = []) throws -> HTTPTestResponse {
+    public func request(_ method: String, _ path: String, _ body: String? = nil, headers: [String] = []) throws -> HTTPTestResponse {
         try sendRaw(Self.format(method, path, body, headers: headers))
         return try readResponse()
     }
 
     /// Formats a request with Content-Length.
-    static func format(_ method: String, _ path: String, _ body: String?, headers: [String] = []) -> String {
+    public static func format(_ method: String, _ path: String, _ body: String?, headers: [String] = []) -> String {
         var text = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\n"
         for header in headers { text += header + "\r\n" }
         if let body {
@@ -80,7 +86,7 @@ final class HTTPTestClient {
         return text
     }
 
-    func sendRaw(_ text: String) throws {
+    public func sendRaw(_ text: String) throws {
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
             let written = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -90,7 +96,7 @@ final class HTTPTestClient {
     }
 
     /// Reads one answer: status line, headers, and Content-Length bytes of body.
-    func readResponse() throws -> HTTPTestResponse {
+    public func readResponse() throws -> HTTPTestResponse {
         let separator: [UInt8] = Array("\r\n\r\n".utf8)
         var headerEnd: Int?
         while headerEnd == nil {
@@ -119,7 +125,7 @@ final class HTTPTestClient {
     }
 
     /// True once the server has closed the connection (read returns 0).
-    func isClosedByServer() -> Bool {
+    public func isClosedByServer() -> Bool {
         var byte: UInt8 = 0
         return recv(fd, &byte, 1, 0) == 0
     }
