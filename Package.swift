@@ -77,7 +77,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        .testTarget(name: "APITests", dependencies: ["API"]),
+        .testTarget(
+            name: "APITests", dependencies: ["API", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "MemoryTests", dependencies: ["Memory"]),
         .testTarget(name: "SnapshotTests", dependencies: ["Snapshot"]),
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Memory"]),
