@@ -81,7 +81,10 @@ let package = Package(
         .executableTarget(name: "LibraryExample", dependencies: ["VMM"], path: "Examples/LibraryExample"),
         // A blocking HTTP/1.1 client over a Unix socket, shared by the API and process tests.
         .target(name: "HTTPTestClient", path: "Tests/Shared/HTTPTestClient"),
-        .testTarget(name: "APITests", dependencies: ["API", "HTTPTestClient"]),
+        .testTarget(
+            name: "APITests",
+            dependencies: ["API", "HTTPTestClient", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "MemoryTests", dependencies: ["Memory"]),
         .testTarget(name: "SnapshotTests", dependencies: ["Snapshot"]),
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Memory"]),

@@ -2,7 +2,8 @@
 ///
 /// Calls come one at a time from the API's worker thread, never from the event loop, and
 /// may block (building a VM, writing a snapshot). A thrown error's description becomes
-/// the `fault_message` of a 400 answer.
+/// the `fault_message` of a 400 answer. The controller holds its lock across a call, so a
+/// driver must not call back into the `APIController` from inside one.
 public protocol MachineDriver: AnyObject, Sendable {
     /// `InstanceStart`: build the VM from `resources` and start it.
     func start(_ resources: VMResources) throws

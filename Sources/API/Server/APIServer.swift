@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -11,7 +12,7 @@ import Synchronization
 ///
 /// One event-loop thread reads and writes; one worker thread runs the requests in order,
 /// so a blocking driver call (building a VM, writing a snapshot) never stalls the loop and
-/// requests never overlap.
+/// requests never overlap. Threads are created by `start()`, not by `init`.
 public final class APIServer: Sendable {
     /// Firecracker's default request body limit (`--http-api-max-payload-size`).
     public static let defaultMaxBodySize = 51_200
@@ -20,21 +21,20 @@ public final class APIServer: Sendable {
     public let maxBodySize: Int
     private let controller: APIController
     private let logger: Logger
-    private let group: MultiThreadedEventLoopGroup
-    private let worker: NIOThreadPool
     private let state = Mutex<ServerState>(.idle)
+    /// Entered by a successful `start()`, left when `close()` has finished.
+    private let running = DispatchGroup()
 
     private enum ServerState {
         case idle
-        case listening(any Channel)
-        case closed(any Channel)
+        case listening(Running)
+        case closed
+    }
 
-        var channel: (any Channel)? {
-            switch self {
-            case .idle: return nil
-            case .listening(let channel), .closed(let channel): return channel
-            }
-        }
+    private struct Running {
+        var channel: any Channel
+        var group: MultiThreadedEventLoopGroup
+        var worker: NIOThreadPool
     }
 
     public init(
@@ -45,17 +45,18 @@ public final class APIServer: Sendable {
         self.controller = controller
         self.maxBodySize = maxBodySize
         self.logger = logger
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        self.worker = NIOThreadPool(numberOfThreads: 1)
     }
 
     /// Binds the socket and returns once it is listening.
     public func start() throws(APIServerError) {
-        guard state.withLock({ $0.channel == nil }) else { throw .alreadyStarted }
+        guard state.withLock({ if case .idle = $0 { return true } else { return false } }) else {
+            throw .alreadyStarted
+        }
         try UnixSocketPath.prepare(socketPath)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let worker = NIOThreadPool(numberOfThreads: 1)
         worker.start()
         let controller = self.controller
-        let worker = self.worker
         let maxBodySize = self.maxBodySize
         let logger = self.logger
         let bootstrap = ServerBootstrap(group: group)
@@ -68,38 +69,39 @@ public final class APIServer: Sendable {
                     )
                 }
             }
+        let channel: any Channel
         do {
-            let bound = try bootstrap.bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: false).wait()
-            state.withLock { $0 = .listening(bound) }
+            channel = try bootstrap.bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: false).wait()
         } catch {
-            shutDownThreads()
+            Self.shutDown(group: group, worker: worker)
             throw .bindFailed(path: socketPath, reason: String(describing: error))
         }
+        running.enter()
+        state.withLock { $0 = .listening(Running(channel: channel, group: group, worker: worker)) }
         logger.debug("API listening on \(socketPath)")
     }
 
     /// Stops listening, closes every connection, stops the threads and removes the socket.
-    /// Call it from outside the server's threads (not from a driver call).
+    /// Call it from outside the server's threads (not from a driver call). Idempotent.
     public func close() {
-        let listening: (any Channel)? = state.withLock { state in
-            guard case .listening(let channel) = state else { return nil }
-            state = .closed(channel)
-            return channel
+        let listening: Running? = state.withLock { state in
+            guard case .listening(let running) = state else { return nil }
+            state = .closed
+            return running
         }
-        guard let bound = listening else { return }
-        try? bound.close().wait()
-        shutDownThreads()
+        guard let listening else { return }
+        try? listening.channel.close().wait()
+        Self.shutDown(group: listening.group, worker: listening.worker)
         unlink(socketPath)
+        running.leave()
     }
 
-    /// Blocks until `close()` has closed the listening socket (returns at once if the
-    /// server never started).
+    /// Blocks until `close()` has finished (returns at once if the server is not running).
     public func waitUntilClosed() {
-        guard let bound = state.withLock({ $0.channel }) else { return }
-        try? bound.closeFuture.wait()
+        running.wait()
     }
 
-    private func shutDownThreads() {
+    private static func shutDown(group: MultiThreadedEventLoopGroup, worker: NIOThreadPool) {
         try? worker.syncShutdownGracefully()
         try? group.syncShutdownGracefully()
     }
