@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "VirtioTests", dependencies: ["Virtio", "Memory", "Devices", "Snapshot"]),
         .testTarget(
             name: "VMMTests",
-            dependencies: ["VMM", "vmm", "CPUModel", .product(name: "MetricsTestKit", package: "swift-metrics")]
+            dependencies: ["VMM", "vmm", "CPUModel", "API", .product(name: "MetricsTestKit", package: "swift-metrics")]
         ),
         .testTarget(
             name: "IntegrationTests",

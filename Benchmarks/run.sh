@@ -12,12 +12,16 @@
 #   (d) heap allocations per exit in steady state
 #   (e) virtio-blk 4 KiB random I/O (virtio_bench.elf) under vmm vs QEMU microvm:
 #       IOPS and exits per request
+#   (f) the control plane (Benchmarks/control.py): process start -> API socket ready
+#       (CPU-ms, vs Firecracker's 8 ms target and QEMU's QMP socket), InstanceStart
+#       -> first serial byte, snapshot and restore of a 256 MiB guest (vs QEMU migration)
 # and ends with a summary table. See docs/benchmarks.md.
 #
 # Environment:
 #   BENCH_EXIT_REPS=N      repetitions of each method in (a) (default 15)
 #   BENCH_REPS=N           interleaved repetitions in (b) (default 11)
-#   BENCH_ONLY=abcde       the sections to run
+#   BENCH_ONLY=abcdef      the sections to run
+#   BENCH_CONTROL_REPS=N   repetitions of (f1) and (f2) (default 11); BENCH_SNAPSHOT_REPS=N of (f3) (default 3)
 #   BENCH_BLK_REQUESTS=N   requests per guest run in (e) (default 200000)
 #   BENCH_BLK_REPS=N       interleaved repetitions in (e) (default 7)
 #   BENCH_NO_CALLGRIND=1   skip the callgrind instruction count in (a)
@@ -71,7 +75,7 @@ VMM="$(swift build -c release --product vmm --scratch-path "$RELEASE" --show-bin
 cp "$VMM" "$WORK/vmm-nodebug"
 strip --strip-debug "$WORK/vmm-nodebug"
 
-ONLY="${BENCH_ONLY:-abcde}"
+ONLY="${BENCH_ONLY:-abcdef}"
 # The --static-swift-stdlib variant is used by (b) and (c) only, the package by (b) and (d).
 case "$ONLY" in *b*|*c*) ;; *) BENCH_NO_STATIC=1 ;; esac
 case "$ONLY" in *b*|*d*) ;; *) BENCH_NO_PACKAGE=1 ;; esac
@@ -126,6 +130,7 @@ if [ -n "${BENCH_NO_CALLGRIND:-}" ] || ! command -v valgrind >/dev/null; then
 fi
 
 step "Measurements"
+if [[ "$ONLY" == *[abcde]* ]]; then
 python3 Benchmarks/bench.py \
     --vmm "$VMM" \
     --floor "$WORK/kvm_floor" \
@@ -142,3 +147,12 @@ python3 Benchmarks/bench.py \
     --blk-requests "${BENCH_BLK_REQUESTS:-200000}" \
     --blk-reps "${BENCH_BLK_REPS:-7}" \
     "${CALLGRIND_ARGS[@]}" "${PACKAGE_ARGS[@]}" "${STATIC_ARGS[@]}"
+fi
+if [[ "$ONLY" == *f* ]]; then
+    step "(f) the control plane: API socket, InstanceStart, snapshot/restore (Benchmarks/control.py)"
+    mkdir -p "$WORK/run"
+    python3 Benchmarks/control.py --vmm "$VMM" --qemu "$(command -v qemu-system-x86_64)" \
+        --hello "$WORK/guests/hello.elf" --counter "$WORK/guests/counter.elf" --work "$WORK/run" \
+        --reps "${BENCH_CONTROL_REPS:-11}" --snapshot-reps "${BENCH_SNAPSHOT_REPS:-3}" \
+        --json "$WORK/control.json"
+fi

@@ -142,9 +142,6 @@ final class VMMDriver: MachineDriver {
     /// `PATCH /drives/{id}`: a new backing file for a running (or paused) guest's disk.
     func updateDrive(_ update: PartialDrive) throws {
         guard let machine else { throw VMMError.invalidState(operation: "update a drive", state: "not started") }
-        if update.rateLimiter != nil {
-            throw VMMError.invalidConfiguration(option: "drive \(update.driveID)", reason: "rate limiters are not supported")
-        }
         guard let path = update.pathOnHost else { return }
         guard let index = driveIDs.withLock({ $0.firstIndex(of: update.driveID) }) else {
             throw VMMError.invalidConfiguration(option: "drive \(update.driveID)", reason: "no such drive")

@@ -4,7 +4,8 @@ import VMM
 
 /// Firecracker's resources (from the API or `--config-file`) as a swift-vmm
 /// `MachineConfiguration`, and back (for `GET /vm/config` after a snapshot load).
-/// What swift-vmm cannot honour is refused here, by name, never ignored.
+/// What swift-vmm cannot honour is refused here, by name, never ignored (the API
+/// target has already refused rate limiters that limit anything: empty ones are no-ops).
 extension VMResources {
     func machineConfiguration() throws(APIError) -> MachineConfiguration {
         guard let boot = bootSource else { throw .invalidValue("Cannot start the VM without a boot source.") }
@@ -26,7 +27,6 @@ extension VMResources {
         }
         var commandLine = boot.bootArgs ?? ""
         for drive in drives {
-            if drive.rateLimiter != nil { throw .invalidValue("drive \(drive.driveID): rate limiters are not supported.") }
             if let cache = drive.cacheType, cache != .unsafe {
                 throw .invalidValue("drive \(drive.driveID): cache_type \(cache.rawValue) is not supported (only Unsafe).")
             }
@@ -42,9 +42,6 @@ extension VMResources {
         }
         configuration.commandLine = commandLine
         for interface in networkInterfaces {
-            if interface.rxRateLimiter != nil || interface.txRateLimiter != nil {
-                throw .invalidValue("network interface \(interface.ifaceID): rate limiters are not supported.")
-            }
             var mac: VMM.MACAddress? = nil
             if let text = interface.guestMAC {
                 guard let parsed = VMM.MACAddress(parsing: text) else {
@@ -57,10 +54,7 @@ extension VMResources {
         if let vsock {
             configuration.vsock = VsockConfiguration(guestCID: vsock.guestCID, udsPath: vsock.udsPath)
         }
-        if let entropy {
-            if entropy.rateLimiter != nil { throw .invalidValue("entropy: rate limiters are not supported.") }
-            configuration.rng = true
-        }
+        if entropy != nil { configuration.rng = true }
         if let cpuConfig { try cpuConfig.apply(to: &configuration) }
         do { try configuration.validate() } catch { throw .invalidValue("\(error)") }
         return configuration
