@@ -3,6 +3,7 @@
 //
 //     swift run LibraryExample               # the built-in demo guest
 //     swift run LibraryExample guest.elf     # a kernel: multiboot, ELF, bzImage
+//     swift run LibraryExample guest.elf DIR [CMDLINE]   # ... a snapshot into DIR while paused
 //
 // Exits with the VM's exit status (StopReason.exitStatus); 1 if it cannot be built.
 import VMM
@@ -21,6 +22,9 @@ configuration.memorySize = 64 << 20
 if CommandLine.arguments.count > 1 {
     configuration.kernel = .file(path: CommandLine.arguments[1])
 }
+if CommandLine.arguments.count > 3 {
+    configuration.commandLine = CommandLine.arguments[3]
+}
 
 let machine: VirtualMachine
 do {
@@ -28,6 +32,11 @@ do {
     try machine.start()                                           // one thread per vCPU
     try machine.pause()                                           // every vCPU parked at an exit
     print("paused: vCPU states \(machine.vcpuStates.map { "\($0)" }.joined(separator: ", "))")
+    if CommandLine.arguments.count > 2 {                          // a directory: snapshot there
+        let directory = CommandLine.arguments[2]
+        try machine.createSnapshot(statePath: directory + "/vm.state", memoryPath: directory + "/vm.mem")
+        print("snapshot: \(directory)/vm.state, \(directory)/vm.mem")
+    }
     machine.resume()
 } catch {
     printError(error.description)
