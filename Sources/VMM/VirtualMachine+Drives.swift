@@ -38,9 +38,7 @@ extension VirtualMachine {
 
     /// What drive `index` serves now, read from its device; nil if there is no such drive.
     public func driveState(index: Int) -> DriveState? {
-        guard let image = try? driveTransport(index).blockImage else { return nil }
-        return DriveState(path: image.path, readOnly: image.readOnly, sectors: image.sectors,
-                          configGeneration: image.configGeneration)
+        (try? driveTransport(index))?.blockImage
     }
 
     /// Drive `index`'s virtio transport: drives take the first slots (see

@@ -56,10 +56,10 @@ struct DriveUpdateTests {
         #expect(Self.failure { () throws(VMMError) in try machine.updateDrive(index: 0, path: missing) }
             == VMMError.invalidConfiguration(option: "drive 0", reason: "open on \(missing) failed: errno \(ENOENT)")
                 .description)
-        #expect(machine.driveState(index: 0) == DriveState(path: old.path, readOnly: false, sectors: 64,
+        #expect(machine.driveState(index: 0) == DriveState(path: old.path, sectors: 64, readOnly: false,
                                                            configGeneration: 0))
         try machine.updateDrive(index: 0, path: new.path)
-        #expect(machine.driveState(index: 0) == DriveState(path: new.path, readOnly: false, sectors: 24,
+        #expect(machine.driveState(index: 0) == DriveState(path: new.path, sectors: 24, readOnly: false,
                                                            configGeneration: 1))
         #expect(machine.drives == [DriveConfiguration(path: new.path)])
         #expect(machine.configuration.drives == [DriveConfiguration(path: old.path)])
@@ -115,7 +115,7 @@ struct DriveUpdateTests {
         let after = CapturedSerialOutput()
         restoring.serialOutput = after
         let restored = try VirtualMachine(configuration: restoring, restoringFrom: state, memoryPath: memory)
-        #expect(restored.driveState(index: 0) == DriveState(path: new, readOnly: false, sectors: 1024,
+        #expect(restored.driveState(index: 0) == DriveState(path: new, sectors: 1024, readOnly: false,
                                                             configGeneration: 1))
         try restored.start()
         let counted = SnapshotTests.waitUntil { SnapshotTests.counts(after.text).count >= 2 }
