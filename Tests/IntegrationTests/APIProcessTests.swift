@@ -116,7 +116,7 @@ struct APIProcessTests {
         first.kill()
         _ = first.finish()
         let fullBytes = Self.allocatedBytes(memory), diffBytes = Self.allocatedBytes(diff)
-        #expect(diffBytes > 0 && diffBytes * 20 < fullBytes, "diff \(diffBytes) bytes vs full \(fullBytes)")
+        #expect(diffBytes > 0 && diffBytes * 4 < fullBytes, "diff \(diffBytes) bytes vs full \(fullBytes)")
 
         // Restore the diff, applied to the full memory file, in a new process.
         let result = Environment.run([Environment.vmmBinary, "snapshot-rebase", "--base", memory, "--diff", diff])

@@ -7,19 +7,46 @@ import Glibc
 
 /// The memory file of a snapshot: guest RAM, the regions concatenated in
 /// guest-physical order (so its size is the RAM size). A full snapshot writes
-/// every byte; a diff writes only the pages dirtied since the last snapshot into
-/// a sparse file of the same size, whose holes mean "as in the base". `rebase`
+/// every page that is not all zero (zero pages are holes); a diff writes only the
+/// pages dirtied since the last snapshot, zero or not, into a sparse file of the
+/// same size, whose holes mean "as in the base". `rebase`
 /// turns base + diff into a full file, as Firecracker's rebase-snap does.
 public enum MemorySnapshot {
     static let pageSize = Int(DirtyPageBitmap.pageSize)
 
-    /// Writes all of `memory` to `path` (created or truncated).
-    static func writeFull(_ memory: GuestMemory, to path: String) throws(SnapshotError) {
+    /// Writes all of `memory` to `path` (created or truncated), as a sparse file:
+    /// pages that are all zero stay holes (they read as zero, and `load` skips
+    /// them), as QEMU's migration skips zero pages. A guest that touched little of
+    /// its RAM makes a small, fast snapshot. Returns the pages written.
+    @discardableResult
+    static func writeFull(_ memory: GuestMemory, to path: String) throws(SnapshotError) -> Int {
         let file = try SnapshotFile(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)
+        try file.truncate(to: memory.size)
+        var written = 0
         for (region, offset) in zip(memory.regions, memory.fileOffsets) {
-            try file.write(UnsafeRawBufferPointer(start: region.host, count: Int(region.range.size)), at: offset)
+            let pages = Int(region.range.size) / pageSize
+            var page = 0
+            while page < pages {
+                guard !isZero(region.host + page * pageSize) else { page += 1; continue }
+                var end = page + 1
+                while end < pages && !isZero(region.host + end * pageSize) { end += 1 }
+                try file.write(UnsafeRawBufferPointer(start: region.host + page * pageSize,
+                                                      count: (end - page) * pageSize),
+                               at: offset + UInt64(page * pageSize))
+                written += end - page
+                page = end
+            }
         }
         try file.sync()
+        return written
+    }
+
+    /// Whether the page at `page` holds only zero bytes (read 8 bytes at a time).
+    static func isZero(_ page: UnsafeMutableRawPointer) -> Bool {
+        let words = UnsafeRawPointer(page).assumingMemoryBound(to: UInt64.self)
+        var any: UInt64 = 0
+        for index in 0..<(pageSize / 8) { any |= words[index] }
+        return any == 0
     }
 
     /// Writes the pages set in `dirty` (one bit per page of the memory file) to a
