@@ -77,15 +77,17 @@ strip --strip-debug "$WORK/vmm-nodebug"
 
 ONLY="${BENCH_ONLY:-abcdef}"
 # The --static-swift-stdlib variant is used by (b) and (c) only, the package by (b) and (d).
-case "$ONLY" in *b*|*c*) ;; *) BENCH_NO_STATIC=1 ;; esac
+case "$ONLY" in *b*|*c*|*f*) ;; *) BENCH_NO_STATIC=1 ;; esac
 case "$ONLY" in *b*|*d*) ;; *) BENCH_NO_PACKAGE=1 ;; esac
 
 STATIC_ARGS=()
+VMM_STATIC=""
 if [ -z "${BENCH_NO_STATIC:-}" ]; then
     step "Build: release vmm with --static-swift-stdlib (a variant, --scratch-path .build-release-static)"
     quietly swift build -c release --product vmm --static-swift-stdlib --scratch-path "$ROOT/.build-release-static"
     STATIC_ARGS=(--vmm-static "$(swift build -c release --product vmm --static-swift-stdlib \
         --scratch-path "$ROOT/.build-release-static" --show-bin-path)/vmm")
+    VMM_STATIC="${STATIC_ARGS[1]}"
 fi
 
 step "Build: guests (make -C Guests OUT=$WORK/guests)"
@@ -154,5 +156,5 @@ if [[ "$ONLY" == *f* ]]; then
     python3 Benchmarks/control.py --vmm "$VMM" --qemu "$(command -v qemu-system-x86_64)" \
         --hello "$WORK/guests/hello.elf" --counter "$WORK/guests/counter.elf" --work "$WORK/run" \
         --reps "${BENCH_CONTROL_REPS:-11}" --snapshot-reps "${BENCH_SNAPSHOT_REPS:-3}" \
-        --json "$WORK/control.json"
+        --json "$WORK/control.json" ${VMM_STATIC:+--vmm-static "$VMM_STATIC"}
 fi
