@@ -170,6 +170,28 @@ struct APIProcessTests {
         #expect(result.status == 1)
     }
 
+    /// A snapshot load of a file that is not a snapshot, or whose memory file is
+    /// missing, is a 400 naming the problem; nothing is half-loaded, and a good
+    /// configuration still boots afterwards.
+    @Test func badSnapshotLoadsAreRefused() throws {
+        let hello = try Environment.guest("hello.elf")
+        let garbage = path("garbage.state")
+        try "not a snapshot at all".write(toFile: garbage, atomically: true, encoding: .utf8)
+        let (process, client) = try launch()
+        let notSnapshot = try call(client, "PUT", "/snapshot/load",
+                                   #"{"snapshot_path": "\#(garbage)", "mem_file_path": "\#(path("m"))"}"#, expect: 400)
+        #expect(notSnapshot.faultMessage.contains("not a swift-vmm snapshot"), "\(notSnapshot.faultMessage)")
+        let missing = try call(client, "PUT", "/snapshot/load",
+                               #"{"snapshot_path": "\#(path("none.state"))", "mem_file_path": "\#(path("m"))"}"#,
+                               expect: 400)
+        #expect(missing.faultMessage.contains("none.state"), "\(missing.faultMessage)")
+        #expect(try call(client, "GET", "/", expect: 200).body.contains("\"state\":\"Not started\""))
+        try call(client, "PUT", "/boot-source", #"{"kernel_image_path": "\#(hello)"}"#)
+        try call(client, "PUT", "/actions", #"{"action_type": "InstanceStart"}"#)
+        let result = process.finish(timeout: 30)
+        #expect(result.stdout.contains("Hello from a multiboot guest") && result.status == 1, "\(result.stderr)")
+    }
+
     /// A running guest's disk gets a new backing file (PATCH /drives/{id}).
     @Test func patchDriveAfterBoot() throws {
         let counter = try Environment.guest("counter.elf")
