@@ -222,12 +222,16 @@ final class VsockMultiplexer: VsockBackend, @unchecked Sendable {
 
     /// Closes every socket and removes the listening socket's file (the VM stopped).
     func close() {
-        let (device, handshakes) = state.withLock { state -> (VirtioVsock?, [UInt64: VsockHandshake]) in
-            guard !state.closed else { return (nil, [:]) }
+        // Only the first call closes: a second one (deinit after the VM's own close)
+        // must not close the listener's number again (by then it may be another
+        // file's) or unlink a socket a new VM made at the same path.
+        let first = state.withLock { state -> (device: VirtioVsock?, handshakes: [UInt64: VsockHandshake])? in
+            guard !state.closed else { return nil }
             state.closed = true
             defer { state.handshakes = [:] }
             return (state.device, state.handshakes)
         }
+        guard let (device, handshakes) = first else { return }
         for handshake in handshakes.values { handshake.stream.close() }
         device?.closeAll()
         _ = try? epoll.remove(listener)
