@@ -20,25 +20,7 @@ public enum MemorySnapshot {
     /// its RAM makes a small, fast snapshot. Returns the pages written.
     @discardableResult
     static func writeFull(_ memory: GuestMemory, to path: String) throws(SnapshotError) -> Int {
-        let file = try SnapshotFile(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)
-        try file.truncate(to: memory.size)
-        var written = 0
-        for (region, offset) in zip(memory.regions, memory.fileOffsets) {
-            let pages = Int(region.range.size) / pageSize
-            var page = 0
-            while page < pages {
-                guard !isZero(region.host + page * pageSize) else { page += 1; continue }
-                var end = page + 1
-                while end < pages && !isZero(region.host + end * pageSize) { end += 1 }
-                try file.write(UnsafeRawBufferPointer(start: region.host + page * pageSize,
-                                                      count: (end - page) * pageSize),
-                               at: offset + UInt64(page * pageSize))
-                written += end - page
-                page = end
-            }
-        }
-        try file.sync()
-        return written
+        try writePages(of: memory, to: path) { host, _ in !isZero(host) }
     }
 
     /// Whether the page at `page` holds only zero bytes (read 8 bytes at a time).
@@ -50,9 +32,20 @@ public enum MemorySnapshot {
     }
 
     /// Writes the pages set in `dirty` (one bit per page of the memory file) to a
-    /// sparse file at `path` of `memory.size` bytes; returns how many pages.
+    /// sparse file at `path` of `memory.size` bytes, zero or not; returns how many pages.
     @discardableResult
     static func writeDiff(_ memory: GuestMemory, dirty: [UInt64], to path: String) throws(SnapshotError) -> Int {
+        try writePages(of: memory, to: path) { _, filePage in isSet(dirty, filePage) }
+    }
+
+    /// Writes the pages of `memory` that `include` (given the page's host address
+    /// and its page number in the file) selects into a sparse file at `path` of
+    /// `memory.size` bytes, each run of selected pages with one write; the rest
+    /// are holes. Synced before it returns; returns the pages written.
+    private static func writePages(
+        of memory: GuestMemory, to path: String,
+        where include: (_ host: UnsafeMutableRawPointer, _ filePage: Int) -> Bool
+    ) throws(SnapshotError) -> Int {
         let file = try SnapshotFile(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)
         try file.truncate(to: memory.size)
         var written = 0
@@ -61,9 +54,9 @@ public enum MemorySnapshot {
             let pages = Int(region.range.size) / pageSize
             var page = 0
             while page < pages {
-                guard isSet(dirty, firstPage + page) else { page += 1; continue }
+                guard include(region.host + page * pageSize, firstPage + page) else { page += 1; continue }
                 var end = page + 1
-                while end < pages && isSet(dirty, firstPage + end) { end += 1 }
+                while end < pages && include(region.host + end * pageSize, firstPage + end) { end += 1 }
                 try file.write(UnsafeRawBufferPointer(start: region.host + page * pageSize,
                                                       count: (end - page) * pageSize),
                                at: offset + UInt64(page * pageSize))
