@@ -80,6 +80,18 @@ struct ModelTests {
         #expect(try VMResources(configFileContents: Array(exported)) == resources)
     }
 
+    @Test("logger levels are case-insensitive and Warn means Warning, as in Firecracker")
+    func loggerLevels() throws {
+        for (text, level) in [("debug", "Debug"), ("WARN", "Warning"), ("Warning", "Warning"), ("off", "Off")] {
+            let body = #"{"log_path": "/tmp/x.log", "level": "\#(text)", "show_level": true, "module": "vmm"}"#
+            let logger = try JSONDecoder().decode(LoggerConfig.self, from: Data(body.utf8))
+            #expect(logger == LoggerConfig(logPath: "/tmp/x.log", level: level, showLevel: true, module: "vmm"))
+        }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(LoggerConfig.self, from: Data(#"{"level": "Verbose"}"#.utf8))
+        }
+    }
+
     @Test("configuration file errors name the bad key", arguments: [
         (#"{"boot-sauce": {}}"#, "unknown field `boot-sauce`"),
         (#"{"drives": [{"drive_id": "a", "path_on_host": "/a", "is_root_device": false}, {"drive_id": "b", "is_root_device": false}]}"#,

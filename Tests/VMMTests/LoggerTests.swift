@@ -80,16 +80,6 @@ func temporaryDirectory(_ name: String) throws -> String {
         #expect(LoggerConfigurationError.invalidLevel("loud").description.contains("Warning (or Warn)"))
     }
 
-    @Test func decodesFirecrackersBody() throws {
-        let body = #"{"log_path": "/tmp/x.log", "level": "Debug", "show_level": true, "show_log_origin": false, "module": "vmm"}"#
-        let configuration = try JSONDecoder().decode(LoggerConfiguration.self, from: Data(body.utf8))
-        #expect(configuration == LoggerConfiguration(logPath: "/tmp/x.log", level: .debug, showLevel: true,
-                                                     showLogOrigin: false, module: "vmm"))
-        #expect(throws: DecodingError.self) {
-            try JSONDecoder().decode(LoggerConfiguration.self, from: Data(#"{"level": "Verbose"}"#.utf8))
-        }
-    }
-
     @Test func unopenablePathIsAClearErrorAndChangesNothing() throws {
         let sink = LogSink()
         let path = "/nonexistent-swift-vmm-dir/vmm.log"

@@ -5,6 +5,14 @@ public struct LoggerConfig: Codable, Equatable, Sendable {
     /// Log levels Firecracker accepts (case-insensitive on input).
     public static let levels = ["Error", "Warning", "Info", "Debug", "Trace", "Off"]
 
+    /// The level named by `text` in its canonical spelling, or nil. Case is ignored, and
+    /// `Warn` (the `log` crate's name, which Firecracker also accepts) means `Warning`.
+    public static func canonicalLevel(_ text: String) -> String? {
+        let lowered = text.lowercased()
+        if lowered == "warn" { return "Warning" }
+        return levels.first { $0.lowercased() == lowered }
+    }
+
     public var logPath: String?
     /// One of `levels`, normalized to its capitalized spelling.
     public var level: String?
@@ -31,10 +39,10 @@ public struct LoggerConfig: Codable, Equatable, Sendable {
         let c = try decoder.strictContainer(keyedBy: CodingKeys.self, object: "Logger")
         logPath = try c.decodeIfPresent(String.self, forKey: .logPath)
         if let text = try c.decodeIfPresent(String.self, forKey: .level) {
-            guard let match = Self.levels.first(where: { $0.lowercased() == text.lowercased() }) else {
+            guard let match = Self.canonicalLevel(text) else {
                 throw DecodingError.dataCorruptedError(
                     forKey: .level, in: c,
-                    debugDescription: "invalid log level \"\(text)\", expected one of \(Self.levels.joined(separator: ", "))"
+                    debugDescription: "invalid log level \"\(text)\", expected one of \(Self.levels.joined(separator: ", ")) (or Warn)"
                 )
             }
             level = match

@@ -1,4 +1,5 @@
-/// The body of Firecracker's `PUT /logger`, as plain data. Each field left nil
+/// The settings of Firecracker's `PUT /logger`, as plain data (the API target decodes
+/// the JSON body; this is what the VMM applies). Each field left nil
 /// keeps the logger's current setting, as Firecracker's logger update does.
 public struct LoggerConfiguration: Sendable, Equatable {
     /// A file or FIFO to append log lines to (opened `O_APPEND | O_NONBLOCK`).
@@ -19,30 +20,6 @@ public struct LoggerConfiguration: Sendable, Equatable {
         self.showLevel = showLevel
         self.showLogOrigin = showLogOrigin
         self.module = module
-    }
-}
-
-extension LoggerConfiguration: Decodable {
-    private enum CodingKeys: String, CodingKey {
-        case logPath = "log_path", level, showLevel = "show_level", showLogOrigin = "show_log_origin", module
-    }
-
-    /// Decodes Firecracker's JSON field names; `level` is parsed with
-    /// `LogLevelFilter(parsing:)`, and an unknown level is a data-corrupted error
-    /// naming the accepted values.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        logPath = try container.decodeIfPresent(String.self, forKey: .logPath)
-        if let text = try container.decodeIfPresent(String.self, forKey: .level) {
-            do {
-                level = try LogLevelFilter(parsing: text)
-            } catch {
-                throw DecodingError.dataCorruptedError(forKey: .level, in: container, debugDescription: error.description)
-            }
-        }
-        showLevel = try container.decodeIfPresent(Bool.self, forKey: .showLevel)
-        showLogOrigin = try container.decodeIfPresent(Bool.self, forKey: .showLogOrigin)
-        module = try container.decodeIfPresent(String.self, forKey: .module)
     }
 }
 
