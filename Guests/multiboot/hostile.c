@@ -517,7 +517,8 @@ static int rng_flood(uint32_t count)
         __asm__ volatile("" : : : "memory");
         *(volatile uint16_t *)&page.avail_idx = (uint16_t)(page.avail_idx + 1);
         virtio_write(&rng, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-        for (int polls = 0; polls < POLLS; polls++)
+        /* Bounded (~0.1 s) but generous: the I/O thread may be slow on a busy host. */
+        for (int polls = 0; polls < 50 * POLLS; polls++)
             if (*(volatile uint16_t *)&page.used_idx == page.avail_idx) {
                 used++;
                 break;

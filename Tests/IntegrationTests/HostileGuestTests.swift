@@ -10,7 +10,7 @@ import VMM
 /// `rssAllowanceMiB` of the benign run's (docs/security.md, "Hostile guests").
 @Suite(requiresKVM, .serialized) struct HostileGuestTests {
     /// How far a storm's peak RSS may exceed the benign run's.
-    static let rssAllowanceMiB = 16.0
+    static let rssAllowanceMiB = 8.0
     static let sectors = 64
 
     /// A directory with a writable and a read-only disk image; the vsock socket goes there too.
@@ -69,6 +69,8 @@ import VMM
         #expect(hostile.signal == nil, "vmm died of signal \(hostile.signal ?? 0): \(hostile.stderr)",
                 sourceLocation: sourceLocation)
         #expect(!hostile.timedOut, "vmm hung: \(hostile.stderr)", sourceLocation: sourceLocation)
+        #expect(benign.peakRSSKiB > 1024 && hostile.peakRSSKiB > 1024, "VmHWM was not read",
+                sourceLocation: sourceLocation)
         #expect(hostile.peakRSSMiB <= benign.peakRSSMiB + rssAllowanceMiB,
                 "peak RSS \(hostile.peakRSSMiB) MiB against \(benign.peakRSSMiB) MiB benign",
                 sourceLocation: sourceLocation)
@@ -119,7 +121,10 @@ import VMM
         let (_, run) = try Self.run("irq", sandbox: sandbox)
         #expect(run.status == 1, "\(run.stderr)")
         #expect(run.stdout.contains("hostile: irq THR-empty interrupts "), "\(run.stdout)")
-        #expect(run.stdout.contains("hostile: irq virtio-rng requests used 2000,"), "\(run.stdout)")
+        // Every request is used unless the I/O thread falls ~0.1 s behind (a busy host).
+        let used = run.stdout.split(separator: "\n").first { $0.hasPrefix("hostile: irq virtio-rng requests used ") }
+            .flatMap { Int($0.dropFirst(38).prefix { $0.isNumber }) }
+        #expect((used ?? 0) > 1000, "\(run.stdout)")
         #expect(run.stdout.hasSuffix("hostile: done\n"))
         #expect(try Data(contentsOf: sandbox.disk) == sandbox.diskBytes)
     }

@@ -2,10 +2,11 @@ import Foundation
 import Glibc
 
 /// One run of a command with its peak resident set size measured: the child's
-/// `VmHWM` from /proc/<pid>/status, polled every 5 ms while it runs, and its
-/// `ru_maxrss` from wait4(2) when it ends (the same kernel counter, hiwater_rss;
-/// the larger is kept). Output goes to files, not pipes, so a chatty child never
-/// blocks and nothing is lost when it is killed.
+/// `VmHWM` from /proc/<pid>/status, polled every 5 ms while it runs (growth in its
+/// last 5 ms can be missed). Not wait4(2)'s `ru_maxrss`: Linux keeps that across
+/// execve, so after posix_spawn it starts at the test process's own peak. Output
+/// goes to files, not pipes, so a chatty child never blocks and nothing is lost
+/// when it is killed.
 struct MeasuredRun {
     /// The exit status, or nil when a signal ended the process.
     var status: Int32?
@@ -59,7 +60,6 @@ struct MeasuredRun {
             }
             usleep(5000)
         }
-        peak = max(peak, usage.ru_maxrss)
         let seconds = Date().timeIntervalSince(start)
         let signalled = status & 0x7f
         return MeasuredRun(status: signalled == 0 ? (status >> 8) & 0xff : nil,
@@ -71,9 +71,20 @@ struct MeasuredRun {
 
     /// VmHWM (KiB) of a running process, nil once it has exited.
     static func highWaterMark(_ pid: pid_t) -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        // procfs files report size 0, so read until end of file rather than by size.
+        let fd = open("/proc/\(pid)/status", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count <= 0 { break }
+            bytes += chunk[0..<count]
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
         for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            return Int(line.dropFirst(6).split(separator: " ").first ?? "")
+            return Int(line.dropFirst(6).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "")
         }
         return nil
     }

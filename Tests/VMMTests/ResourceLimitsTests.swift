@@ -135,3 +135,12 @@ final class RecordingHandler: LogHandler, @unchecked Sendable {
         lines.withLock { $0.append(event.message.description) }
     }
 }
+
+@Suite struct CapturedSerialOutputTests {
+    @Test func keepsAtMostItsLimitAndCountsTheRest() {
+        let output = CapturedSerialOutput(limit: 4)
+        for byte in Array("hello".utf8) { output.write(byte: byte) }
+        #expect(output.text == "hell")
+        #expect(output.droppedBytes == 1)
+    }
+}
