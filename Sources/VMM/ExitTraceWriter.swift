@@ -7,17 +7,24 @@ import Glibc
 /// exit on the vCPU's track, lasting as long as user space handled it, so the gaps
 /// between events are time spent in the guest (or inside KVM).
 public enum ExitTraceWriter {
-    /// Writes `traces` (index = vCPU) with times relative to `origin` (monotonic ns).
-    public static func write(_ traces: [ExitTrace], origin: UInt64, to path: String) throws(VMMError) {
+    /// Writes `traces` (index = vCPU) with times relative to `origin` (monotonic ns),
+    /// in at most about `maximumBytes` bytes (`--limit trace-bytes`): events that would
+    /// pass it are left out, counted in the file's `omittedEvents`, and returned.
+    @discardableResult
+    public static func write(_ traces: [ExitTrace], origin: UInt64, to path: String,
+                             maximumBytes: UInt64 = .max) throws(VMMError) -> Int {
         guard let file = fopen(path, "w") else {
             throw .invalidConfiguration(option: "--trace", reason: "cannot create \(path): \(String(cString: strerror(errno)))")
         }
         var failed = false
         var buffer = ""
+        var written: UInt64 = 0
+        var omitted = 0
         buffer.reserveCapacity(1 << 20)
         func flush(force: Bool = false) {
             guard force || buffer.utf8.count >= 1 << 20 else { return }
             let count = buffer.utf8.count
+            written += UInt64(count)
             let written = buffer.withUTF8 { fwrite($0.baseAddress, 1, $0.count, file) }
             if written != count { failed = true }
             buffer.removeAll(keepingCapacity: true)
@@ -29,17 +36,23 @@ public enum ExitTraceWriter {
         for (vcpu, trace) in traces.enumerated() {
             buffer += ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":\(vcpu),\"args\":{\"name\":\"vCPU \(vcpu)\"}}"
             for event in trace.events {
-                buffer += ",\n"
-                buffer += line(event, vcpu: vcpu, origin: origin)
+                let text = ",\n" + line(event, vcpu: vcpu, origin: origin)
+                // Room is kept for the closing text (under 64 bytes).
+                guard written + UInt64(buffer.utf8.count + text.utf8.count) + 64 <= maximumBytes else {
+                    omitted += 1
+                    continue
+                }
+                buffer += text
                 flush()
             }
         }
-        buffer += "\n]}\n"
+        buffer += "\n],\"omittedEvents\":\(omitted)}\n"
         flush(force: true)
         if fclose(file) != 0 { failed = true }
         if failed {
             throw .invalidConfiguration(option: "--trace", reason: "cannot write \(path): \(String(cString: strerror(errno)))")
         }
+        return omitted
     }
 
     /// One event, e.g. `{"name":"io-out","cat":"exit","ph":"X","ts":12.345,"dur":0.8,"pid":1,"tid":0,"args":{"port":"0x3f8"}}`.

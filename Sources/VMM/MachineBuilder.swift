@@ -236,7 +236,10 @@ enum MachineBuilder {
         if configuration.virtioConsole {
             devices.append(("virtio-console", VirtioConsole(output: configuration.serialOutput)))
         }
-        if let vsock = configuration.vsock { devices.append(("virtio-vsock", try makeVsock(vsock))) }
+        if let vsock = configuration.vsock {
+            let limit = configuration.limits.vsockConnections
+            devices.append(("virtio-vsock", try makeVsock(vsock, maxConnections: limit)))
+        }
         guard devices.count <= VirtioLayout.capacity else {
             throw .invalidConfiguration(option: "--drive", reason: "\(devices.count) virtio devices; at most "
                 + "\(VirtioLayout.capacity) fit (one interrupt line each)")

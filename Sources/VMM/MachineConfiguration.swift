@@ -66,6 +66,8 @@ public struct MachineConfiguration: Sendable {
     /// Counting register windows for experiments (`vmm lab`), each trapped,
     /// coalesced or behind an ioeventfd; see `ProbeWindow`.
     public var probes: [ProbeWindow] = []
+    /// Upper bounds on memory, devices, logs, traces and connections (`--limit`).
+    public var limits = ResourceLimits()
 
     /// The most vCPUs a machine can have, whatever KVM allows (APIC IDs 0-253).
     public static let maximumVCPUs = 254
@@ -83,6 +85,16 @@ public struct MachineConfiguration: Sendable {
         guard memorySize >= 1 << 20, memorySize % 4096 == 0 else {
             throw .invalidConfiguration(option: "--memory",
                                         reason: "\(memorySize) bytes is not a whole number of pages of at least 1 MiB")
+        }
+        guard memorySize <= limits.memory else {
+            throw .invalidConfiguration(option: "--memory", reason: "\(ResourceLimits.describe(bytes: memorySize)) "
+                + "is more than the memory limit of \(ResourceLimits.describe(bytes: limits.memory)) "
+                + "(--limit memory=SIZE)")
+        }
+        let devices = drives.count + nets.count + (rng ? 1 : 0) + (virtioConsole ? 1 : 0) + (vsock == nil ? 0 : 1)
+        guard devices <= limits.devices else {
+            throw .invalidConfiguration(option: "--limit devices", reason: "\(devices) virtio devices are more "
+                + "than the device limit of \(limits.devices) (--limit devices=N, at most \(VirtioLayout.capacity))")
         }
     }
 }

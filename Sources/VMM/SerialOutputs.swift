@@ -20,15 +20,30 @@ public struct FileSerialOutput: SerialOutput {
     }
 }
 
-/// Serial output collected in memory (for tests and the library API).
+/// Serial output collected in memory (for tests and the library API), at most
+/// `limit` bytes (default 64 MiB): a guest that prints forever cannot grow the
+/// VMM without bound; later bytes are dropped and counted.
 public final class CapturedSerialOutput: SerialOutput {
     private let bytes = Mutex<[UInt8]>([])
+    private let dropped = Mutex<UInt64>(0)
+    /// Bytes kept at most.
+    public let limit: Int
 
-    public init() {}
+    public init(limit: Int = 64 << 20) {
+        self.limit = max(limit, 0)
+    }
 
     public func write(byte: UInt8) {
-        bytes.withLock { $0.append(byte) }
+        let kept = bytes.withLock { bytes in
+            guard bytes.count < limit else { return false }
+            bytes.append(byte)
+            return true
+        }
+        if !kept { dropped.withLock { $0 += 1 } }
     }
+
+    /// Bytes dropped because `limit` was reached.
+    public var droppedBytes: UInt64 { dropped.withLock { $0 } }
 
     public var data: [UInt8] { bytes.withLock { $0 } }
     public var text: String { String(decoding: data, as: UTF8.self) }

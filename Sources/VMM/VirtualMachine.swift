@@ -111,12 +111,15 @@ public final class VirtualMachine: @unchecked Sendable {
     /// Monotonic nanoseconds when the vCPUs were started (0 before `start`).
     public var startTime: UInt64 { timing.withLock { $0.start } }
 
-    /// Writes the exit traces as Chrome trace-event JSON (after `wait`).
-    public func writeTrace(to path: String) throws(VMMError) {
+    /// Writes the exit traces as Chrome trace-event JSON (after `wait`), within the
+    /// configuration's `limits.traceBytes`. Returns the events left out to keep to it.
+    @discardableResult
+    public func writeTrace(to path: String) throws(VMMError) -> Int {
         guard !exitTraces.isEmpty else {
             throw .invalidState(operation: "writeTrace", state: "tracing was not enabled (traceCapacity)")
         }
-        try ExitTraceWriter.write(exitTraces, origin: startTime, to: path)
+        return try ExitTraceWriter.write(exitTraces, origin: startTime, to: path,
+                                         maximumBytes: configuration.limits.traceBytes)
     }
 
     /// One reader of KVM's per-vCPU statistics per vCPU (nil where the kernel has none).

@@ -112,10 +112,17 @@ struct RunOptions: ParsableArguments {
 
     @OptionGroup var cpu: CPUOptions
 
+    @Option(name: .customLong("limit"),
+            help: ArgumentHelp("A resource limit, NAME=VALUE (repeatable): memory=SIZE, devices=N, log-bytes=SIZE, "
+                + "trace-bytes=SIZE, vsock-connections=N (docs/security.md, \"Resource limits\").",
+                valueName: "name=value"))
+    var limits: [String] = []
+
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, warning or error.", valueName: "level"))
     var logLevel: String = "warning"
 
     func validate() throws {
+        _ = try resourceLimits()
         if let timeout, !(timeout > 0 && timeout.isFinite) {
             throw ValidationError("--timeout must be a positive number of seconds, not \(timeout)")
         }
@@ -175,6 +182,7 @@ struct RunOptions: ParsableArguments {
             do { configuration.vsock = try VsockConfiguration.parse(vsock) } catch { throw ValidationError("\(error)") }
         }
         configuration.strictIO = strictIO
+        configuration.limits = try resourceLimits()
         configuration.cpuid = try cpu.policy()
         configuration.hugePages = !noHugePages
         if trace != nil { configuration.traceCapacity = traceCapacity }
@@ -203,12 +211,23 @@ struct RunOptions: ParsableArguments {
         return configuration
     }
 
+    /// The `--limit` values applied to the defaults.
+    func resourceLimits() throws -> ResourceLimits {
+        var result = ResourceLimits()
+        for text in limits {
+            do { try result.set(text) } catch { throw ValidationError("\(error)") }
+        }
+        return result
+    }
+
     /// Sends swift-log messages (device warnings such as a virtio driver's protocol
     /// errors) to standard error at `--log-level`.
     /// With `firecrackerStyle` (API mode), through the swappable sink that `PUT /logger`
     /// redirects, in Firecracker's line format.
     func bootstrapLogging(firecrackerStyle: Bool = false) {
+        let budget = LogBudget(limit: (try? resourceLimits())?.logBytes ?? ResourceLimits().logBytes)
         if firecrackerStyle {
+            LogSink.shared.setByteLimit(budget.limit)
             if let level = try? LogLevelFilter(parsing: logLevel) {
                 try? LogSink.shared.configure(LoggerConfiguration(level: level))
             }
@@ -219,7 +238,7 @@ struct RunOptions: ParsableArguments {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
-            return handler
+            return BudgetedLogHandler(wrapping: handler, label: label, budget: budget)
         }
     }
 

@@ -49,7 +49,8 @@ struct RunSession {
             printError("vmm: \(reason.summary)")
             if let path = options.trace {
                 do {
-                    try machine.writeTrace(to: path)
+                    let omitted = try machine.writeTrace(to: path)
+                    if omitted > 0 { printError(Self.traceLimitWarning(omitted, configuration.limits)) }
                 } catch {
                     printError("error: \(error)")
                     return reason.exitStatus == 0 ? 2 : reason.exitStatus
@@ -129,6 +130,12 @@ struct RunSession {
         guard written == data.count else {
             throw VMMError.invalidConfiguration(option: "--stats-json", reason: "short write")
         }
+    }
+
+    /// The warning for a trace file cut short by `--limit trace-bytes`.
+    static func traceLimitWarning(_ omitted: Int, _ limits: ResourceLimits) -> String {
+        "vmm: --trace: \(omitted) exit events left out: the trace file reached its limit of "
+            + "\(ResourceLimits.describe(bytes: limits.traceBytes)) (--limit trace-bytes=SIZE)"
     }
 }
 

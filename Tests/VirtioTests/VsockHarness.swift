@@ -22,11 +22,12 @@ struct VsockHarness {
     private var receivedUpTo: UInt16 = 0
     private var transmitted: UInt16 = 0
 
-    init() throws {
+    init(maxConnections: Int = 128) throws {
         receive = try TestDriver(size: 16)
         transmit = try TestDriver(size: 8, memory: receive.memory, base: 0x8000)
         event = try TestDriver(size: 4, memory: receive.memory, base: 0x10000)
-        device = VirtioVsock(guestCID: Self.guestCID, backend: backend, log: log.sink)
+        device = VirtioVsock(guestCID: Self.guestCID, backend: backend, maxConnections: maxConnections,
+                             log: log.sink)
         mmio = MMIODriver(device: VirtioMMIODevice(
             device: device, memory: receive.memory, interrupt: interrupts, log: log.sink))
         _ = mmio.negotiate(VirtioFeature.version1)

@@ -46,6 +46,22 @@ import Testing
         #expect(harness.log.lines.isEmpty, "\(harness.log.lines)")
     }
 
+    /// `--limit vsock-connections`: past the limit a guest REQUEST gets RST and one
+    /// log line naming the limit.
+    @Test func connectionsPastTheLimitAreRefused() throws {
+        var harness = try H(maxConnections: 2)
+        try harness.postReceiveBuffers(8)
+        for port in 1025...1027 as ClosedRange<UInt32> {
+            try harness.send(H.header(.request, guestPort: port, bufferAllocation: 4096))
+        }
+        let packets = try harness.received()
+        #expect(packets.map(\.header.operation) == [.response, .response, .reset])
+        #expect(harness.device.connectionCount == 2)
+        #expect(harness.log.lines.count == 1)
+        #expect(harness.log.lines.first?.contains("2 connections are open (the vsock-connections limit)") == true,
+                "\(harness.log.lines)")
+    }
+
     @Test func refusedConnectionGetsRSTAndOneLogLine() throws {
         var harness = try H()
         harness.backend.refuse(1234)

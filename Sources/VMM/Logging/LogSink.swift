@@ -19,6 +19,7 @@ public final class LogSink: Sendable {
         var showLevel = false
         var showOrigin = false
         var module = ""
+        var budget = LogBudget(limit: ResourceLimits().logBytes)
     }
 
     private let settings: Mutex<Settings>
@@ -38,6 +39,14 @@ public final class LogSink: Sendable {
 
     /// Lines dropped because the destination would have blocked or failed.
     public var missedLineCount: UInt64 { missed.load(ordering: .relaxed) }
+
+    /// Lines dropped because the log limit (`--limit log-bytes`) was reached.
+    public var overLimitLineCount: UInt64 { settings.withLock { $0.budget.droppedLines } }
+
+    /// Starts a new budget of `bytes` bytes of log lines (`--limit log-bytes`).
+    public func setByteLimit(_ bytes: UInt64) {
+        settings.withLock { $0.budget = LogBudget(limit: bytes) }
+    }
 
     /// The path (or "stderr") lines go to now.
     public var destinationPath: String { settings.withLock { $0.destination.path } }
@@ -68,7 +77,13 @@ public final class LogSink: Sendable {
             let text = LogLine.format(time: time, label: label, level: level, file: file, line: line,
                                       message: message.description, metadata: metadata,
                                       showLevel: settings.showLevel, showOrigin: settings.showOrigin)
-            if !settings.destination.write(Array(text.utf8)) {
+            var bytes = Array(text.utf8)
+            switch settings.budget.take(bytes.count) {
+            case .write: break
+            case .writeNotice: bytes = Array((settings.budget.notice + "\n").utf8)
+            case .drop: return
+            }
+            if !settings.destination.write(bytes) {
                 missed.add(1, ordering: .relaxed)
             }
         }

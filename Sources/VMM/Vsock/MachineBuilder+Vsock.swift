@@ -4,12 +4,14 @@ import Virtio
 /// virtio-vsock in the machine: the device, its Unix-socket multiplexer, and
 /// the multiplexer's epoll set on the I/O thread.
 extension MachineBuilder {
-    /// The device for `configuration`; its multiplexer listens on the uds path.
-    static func makeVsock(_ configuration: VsockConfiguration) throws(VMMError) -> VirtioVsock {
+    /// The device for `configuration`, with at most `maxConnections` open connections;
+    /// its multiplexer listens on the uds path.
+    static func makeVsock(_ configuration: VsockConfiguration, maxConnections: Int = 128) throws(VMMError) -> VirtioVsock {
         try configuration.validate()
         let multiplexer = try VsockMultiplexer(configuration)
         let logger = Logger(label: "swift-vmm.virtio")
         let device = VirtioVsock(guestCID: UInt64(configuration.guestCID), backend: multiplexer,
+                                 maxConnections: maxConnections,
                                  log: { message in logger.warning("\(message)") })
         multiplexer.attach(device)
         return device

@@ -36,12 +36,15 @@ public final class VirtioVsock: VirtioDevice {
     }
 
     /// A device for guest CID `guestCID` (3 or more); guest protocol errors go to
-    /// `log`, one line each, at most `HostileEventLog.limit` lines.
-    public init(guestCID: UInt64, backend: any VsockBackend, log: @escaping @Sendable (String) -> Void) {
+    /// `log`, one line each, at most `HostileEventLog.limit` lines. At most
+    /// `maxConnections` connections are open at once; more are refused (RST).
+    public init(guestCID: UInt64, backend: any VsockBackend, maxConnections: Int = 128,
+                log: @escaping @Sendable (String) -> Void) {
         self.guestCID = guestCID
         self.backend = backend
         let events = HostileEventLog(prefix: "virtio-vsock", sink: log)
-        state = Mutex(State(table: VsockConnections(guestCID: guestCID, log: events)))
+        state = Mutex(State(table: VsockConnections(guestCID: guestCID, log: events,
+                                                    maxConnections: maxConnections)))
     }
 
     public func readConfig(at offset: Int) -> UInt8 {

@@ -6,8 +6,8 @@
 struct VsockConnections {
     /// The host's CID: the only destination a guest can reach.
     static let hostCID: UInt64 = 2
-    /// Open connections at most (each holds up to `VsockConnection.bufferSize`).
-    static let maxConnections = 128
+    /// Open connections at most by default (each holds up to `VsockConnection.bufferSize`).
+    static let defaultMaxConnections = 128
     /// Standalone RST packets held for the guest at most.
     static let maxPendingResets = 256
     /// Largest payload accepted from the guest or sent to it in one packet.
@@ -33,9 +33,13 @@ struct VsockConnections {
     /// The driver set DRIVER_OK (host connections are refused before).
     var active = false
 
-    init(guestCID: UInt64, log: HostileEventLog) {
+    /// Open connections at most (`--limit vsock-connections`).
+    let maxConnections: Int
+
+    init(guestCID: UInt64, log: HostileEventLog, maxConnections: Int = defaultMaxConnections) {
         self.guestCID = guestCID
         self.log = log
+        self.maxConnections = max(1, maxConnections)
     }
 
     /// Whether a packet is waiting for a receive buffer.
@@ -114,8 +118,8 @@ struct VsockConnections {
 
     /// A guest REQUEST: connect to the host port, answer RESPONSE or RST.
     private mutating func open(_ key: VsockConnectionKey, header: VsockHeader, backend: any VsockBackend) {
-        guard connections.count < Self.maxConnections else {
-            log.report("connection from \(key) refused: \(Self.maxConnections) connections are open")
+        guard connections.count < maxConnections else {
+            log.report("connection from \(key) refused: \(maxConnections) connections are open (the vsock-connections limit)")
             queueReset(answering: header)
             return
         }
@@ -142,7 +146,7 @@ struct VsockConnections {
     /// the host stream gets first once the guest accepts.
     mutating func connect(toGuestPort port: UInt32, stream: any VsockHostStream,
                           greeting: (UInt32) -> [UInt8]) -> UInt32? {
-        guard active, connections.count < Self.maxConnections else { return nil }
+        guard active, connections.count < maxConnections else { return nil }
         var hostPort = nextLocalPort
         while connections[VsockConnectionKey(guestPort: port, hostPort: hostPort)] != nil {
             hostPort = Self.followingLocalPort(hostPort)

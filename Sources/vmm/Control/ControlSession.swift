@@ -32,6 +32,7 @@ struct ControlSession {
         host.adjust = { configuration in
             configuration.strictIO = options.strictIO
             if options.trace != nil { configuration.traceCapacity = options.traceCapacity }
+            if let limits = try? options.resourceLimits() { configuration.limits = limits }
         }
         let requestMetrics = APIRequestMetrics()
         let driver = VMMDriver(host: host, apiCounters: { Self.counters(requestMetrics) })
@@ -81,7 +82,10 @@ struct ControlSession {
         printError("vmm: \(reason.summary)")
         if options.stats { printError(machine.report().table(portRanges: machine.portDevices)) }
         if let path = options.trace {
-            do { try machine.writeTrace(to: path) } catch { printError("error: \(error)") }
+            do {
+                let omitted = try machine.writeTrace(to: path)
+                if omitted > 0 { printError(RunSession.traceLimitWarning(omitted, machine.configuration.limits)) }
+            } catch { printError("error: \(error)") }
         }
         return reason.exitStatus
     }
