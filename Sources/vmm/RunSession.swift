@@ -1,4 +1,5 @@
 import Dispatch
+import Seccomp
 import FoundationEssentials
 import Synchronization
 import VMM
@@ -15,6 +16,7 @@ struct RunSession {
     /// Returns the process exit status.
     func run(_ configuration: MachineConfiguration) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
+        guard installControlFilter(options.seccomp) else { return 2 }
         var configuration = configuration
         configuration.serialInput = .standardInputIfInteractive
         let deadline = options.timeout.map { monotonicSeconds() + $0 }
@@ -129,6 +131,19 @@ struct RunSession {
         guard written == data.count else {
             throw VMMError.invalidConfiguration(option: "--stats-json", reason: "short write")
         }
+    }
+}
+
+/// Installs the `.control` seccomp filter on the main thread before anything is built,
+/// so every thread created afterwards (vCPU, I/O, API, Dispatch's) inherits it under
+/// its own; false (after printing why) when the kernel refused it.
+func installControlFilter(_ action: SeccompAction?) -> Bool {
+    do {
+        try SeccompFilter.install(.control, action: action)
+        return true
+    } catch {
+        printError("error: \(error) (--no-seccomp runs without filters)")
+        return false
     }
 }
 
