@@ -39,7 +39,6 @@ enum SyscallLists {
     static let prSetNoNewPrivs: UInt32 = 38
     static let prSetName: UInt32 = 15
     static let seccompSetModeFilter: UInt32 = 1
-
     /// What the Swift runtime, Foundation, Dispatch and the C library need on any
     /// thread: memory, futexes, signals masks, clocks, thread exit, writing an error.
     static let runtime: [SyscallRule] = [
@@ -48,6 +47,11 @@ enum SyscallLists {
         .allow(.clock_gettime), .allow(.clock_nanosleep), .allow(.nanosleep), .allow(.gettid), .allow(.getpid),
         .allow(.tgkill), .allow(.sched_yield), .allow(.getrandom), .allow(.close), .allow(.exit),
         .allow(.exit_group), .allow(.restart_syscall), .allow(.rt_sigaction), .allow(.sched_getaffinity),
+        // fstat (glibc: newfstatat(fd, "", AT_EMPTY_PATH); stdio on a stream's first
+        // write) and stat: swift-log's StreamLogHandler calls localtime(3), which
+        // re-stats /etc/localtime on every log line (the file itself is loaded by
+        // tzset() on the main thread before any filter; see installControlFilter).
+        .allow(.fstat), .allow(.newfstatat),
     ]
 
     static let vcpu: [SyscallRule] = [
@@ -58,7 +62,7 @@ enum SyscallLists {
     static let descriptorIO: [SyscallRule] = [
         .allow(.epoll_wait), .allow(.epoll_pwait), .allow(.read), .allow(.readv), .allow(.writev),
         .allow(.pread64), .allow(.pwrite64), .allow(.preadv), .allow(.pwritev), .allow(.preadv2),
-        .allow(.pwritev2), .allow(.lseek), .allow(.fsync), .allow(.fdatasync), .allow(.fstat),
+        .allow(.pwritev2), .allow(.lseek), .allow(.fsync), .allow(.fdatasync),
         .allow(.poll), .allow(.ppoll), .allow(.recvfrom), .allow(.recvmsg), .allow(.sendto), .allow(.sendmsg),
         .allow(.epoll_ctl), .allow(.fcntl), .allow(.shutdown), .allow(.getsockopt), .allow(.setsockopt),
         .allow(.timerfd_settime), .allow(.timerfd_gettime),
@@ -68,25 +72,31 @@ enum SyscallLists {
         // vsock: accepting host connections, connecting to `uds_path_PORT` for the guest's.
         .allow(.accept4), .allow(.socket), .allow(.connect),
         // --metrics-file from the exit sampler.
-        .allow(.openat), .allow(.newfstatat), .allow(.rename),
+        .allow(.openat), .allow(.rename),
+        // virtio-blk discard and write-zeroes punch holes.
+        .allow(.fallocate),
     ]
 
     static let apiEventLoop: [SyscallRule] = descriptorIO + runtime + [
         .allow(.accept4), .allow(.getsockname), .allow(.getpeername), .allow(.eventfd2),
+        // Closing the listening channel removes the socket file (swift-nio).
+        .allow(.unlink),
     ]
 
     static let control: [SyscallRule] = descriptorIO + runtime + [
-        .allow(.ioctl), .allow(.openat), .allow(.open), .allow(.newfstatat), .allow(.statx), .allow(.access),
+        .allow(.ioctl), .allow(.openat), .allow(.open), .allow(.statx), .allow(.access),
         .allow(.faccessat), .allow(.faccessat2), .allow(.readlink), .allow(.readlinkat), .allow(.getdents64),
         .allow(.ftruncate), .allow(.fallocate), .allow(.unlink), .allow(.unlinkat), .allow(.rename),
         .allow(.renameat), .allow(.renameat2), .allow(.mkdir), .allow(.getcwd), .allow(.uname),
         .allow(.sysinfo), .allow(.getuid), .allow(.geteuid), .allow(.getgid), .allow(.getegid),
         .allow(.dup), .allow(.dup2), .allow(.dup3), .allow(.pipe2), .allow(.fstatfs), .allow(.msync),
-        .allow(.mincore), .allow(.eventfd2), .allow(.epoll_create1), .allow(.timerfd_create),
+        .allow(.mincore), .allow(.eventfd2), .allow(.epoll_create1), .allow(.epoll_create), .allow(.timerfd_create),
         .allow(.socket), .allow(.socketpair), .allow(.bind), .allow(.listen), .allow(.connect), .allow(.accept4),
         .allow(.getsockname), .allow(.getpeername), .allow(.kill), .allow(.rt_sigtimedwait),
         .allow(.set_robust_list), .allow(.rseq), .allow(.prlimit64), .allow(.getrusage), .allow(.times),
         .allow(.clock_getres), .allow(.sched_setaffinity), .allow(.copy_file_range), .allow(.sendfile),
+        // Dispatch: signal sources are signalfds; its worker threads set their priority.
+        .allow(.signalfd4), .allow(.setpriority),
         // Threads only (CLONE_THREAD); clone3 hides its flags in memory, so it is refused
         // with ENOSYS and the C library falls back to clone.
         SyscallRule(.clone, alternatives: [[.hasBits(0, cloneThread)]]),

@@ -138,6 +138,9 @@ struct RunSession {
 /// so every thread created afterwards (vCPU, I/O, API, Dispatch's) inherits it under
 /// its own; false (after printing why) when the kernel refused it.
 func installControlFilter(_ action: SeccompAction?) -> Bool {
+    // Load the time zone now: log lines call localtime(3), which must not need to
+    // open /etc/localtime later on a vCPU or I/O thread (their lists have no open).
+    tzset()
     do {
         try SeccompFilter.install(.control, action: action)
         return true

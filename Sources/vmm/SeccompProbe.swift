@@ -7,7 +7,7 @@ import Glibc
 
 /// `vmm seccomp-probe KIND`: a test hook, hidden from the help. Installs the
 /// allow-list of thread kind KIND on the main thread with the given action, then
-/// calls getppid(2), which no list allows. With `kill` the process dies of SIGSYS
+/// calls sched_getscheduler(2), which no list allows. With `kill` the process dies of SIGSYS
 /// before printing anything; otherwise it prints the call's result and errno.
 /// Tests/IntegrationTests/SeccompProcessTests.swift uses it to show that the
 /// default action really kills `vmm`.
@@ -31,8 +31,8 @@ struct SeccompProbe: ParsableCommand {
             throw ValidationError("unknown action '\(action)'")
         }
         try SeccompFilter(kind, action: action).install()
-        let result = getppid()
+        let result = sched_getscheduler(0)
         let error = result < 0 ? errno : 0
-        printError("getppid returned \(result), errno \(error)")
+        printError("sched_getscheduler returned \(result), errno \(error)")
     }
 }

@@ -117,7 +117,7 @@ struct SeccompProgramTests {
     @Test("A rule too large for a BPF jump is an error, not a wrong program")
     func ruleTooLarge() {
         let rule = SyscallRule.allow(.ioctl, argument: 1, oneOf: (0..<200).map { UInt32($0) })
-        #expect(throws: SeccompError.ruleTooLarge(syscall: .ioctl, instructions: 401)) {
+        #expect(throws: SeccompError.ruleTooLarge(syscall: .ioctl, instructions: 601)) {
             try SeccompProgram.build(rules: [rule], action: .killProcess)
         }
     }
