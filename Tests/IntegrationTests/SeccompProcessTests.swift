@@ -23,14 +23,16 @@ struct SeccompProcessTests {
         #expect(result.stderr.contains("sched_getscheduler returned -1, errno \(EPERM)"), "stderr: \(result.stderr)")
     }
 
-    @Test("vmm run filters its threads: /proc shows seccomp mode 2 on every thread while a guest runs")
-    func threadsFiltered() throws {
+    @Test("vmm run filters its threads: /proc shows seccomp mode 2 on every thread while a guest runs; --no-seccomp: mode 0",
+          arguments: [false, true])
+    func threadsFiltered(noSeccomp: Bool) throws {
         if let reason = Environment.kvmUnavailableReason {
             print("skipping: \(reason)")
             return
         }
         let guest = try Environment.guest("counter.elf")
-        let vmm = try VMMProcess(["run", "--kernel", guest, "--timeout", "20", "--rng"])
+        let vmm = try VMMProcess(["run", "--kernel", guest, "--timeout", "20", "--rng"]
+                                 + (noSeccomp ? ["--no-seccomp"] : []))
         defer { vmm.kill() }
         // Every thread of the running process has a filter (Seccomp: 2).
         var modes: [String: String] = [:]
@@ -42,6 +44,29 @@ struct SeccompProcessTests {
         }
         #expect(!modes.isEmpty)
         #expect(modes.values.contains { $0.hasPrefix("vCPU") }, "\(modes)")
+        for (thread, line) in modes {
+            #expect(line.hasSuffix(noSeccomp ? " 0" : " 2"), "thread \(thread): \(line)")
+        }
+    }
+
+    @Test("The API process filters its threads too (main, NIO event loop, NIO worker)")
+    func apiThreadsFiltered() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vmm-seccomp-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let socket = directory.appendingPathComponent("api.sock").path
+        let vmm = try VMMProcess(["--api-sock", socket])
+        defer { vmm.kill() }
+        var modes: [String: String] = [:]
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            modes = Self.seccompModes(pid: vmm.pid)
+            if FileManager.default.fileExists(atPath: socket), modes.values.contains(where: { $0.hasPrefix("NIO-ELT") }) {
+                break
+            }
+            usleep(20_000)
+        }
+        #expect(modes.values.contains { $0.hasPrefix("NIO-ELT") }, "\(modes)")
         for (thread, line) in modes {
             #expect(line.hasSuffix(" 2"), "thread \(thread): \(line)")
         }
