@@ -22,6 +22,9 @@ let package = Package(
         .target(name: "CKVM"),
         // C shim for host calls outside KVM (the TAP device's TUNSETIFF). Used by VMM.
         .target(name: "CHost"),
+        // seccomp-bpf: x86_64 syscall numbers, the allow-list per thread kind, the BPF
+        // program builder (pure) and its installation through CHost.
+        .target(name: "Seccomp", dependencies: ["CHost"]),
         // CPUID data and the CPUID policy (templates, named features, edits). No KVM.
         .target(name: "CPUModel", exclude: ["README.md"]),
         // Typed handles over KVM. The only target that imports CKVM.
@@ -45,7 +48,7 @@ let package = Package(
         .target(
             name: "VMM",
             dependencies: [
-                "KVM", "Memory", "Loader", "Devices", "Firmware", "Virtio", "CHost", "Snapshot",
+                "KVM", "Memory", "Loader", "Devices", "Firmware", "Virtio", "CHost", "Snapshot", "Seccomp",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -59,6 +62,7 @@ let package = Package(
         .target(
             name: "API",
             dependencies: [
+                "Seccomp",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -70,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "vmm",
             dependencies: [
-                "VMM", "CPUModel", "Lab", "API", "Devices",
+                "VMM", "CPUModel", "Lab", "API", "Devices", "Seccomp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -86,6 +90,7 @@ let package = Package(
             dependencies: ["API", "HTTPTestClient", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "MemoryTests", dependencies: ["Memory"]),
+        .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "CKVM"]),
         .testTarget(name: "SnapshotTests", dependencies: ["Snapshot"]),
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Memory"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Snapshot"]),

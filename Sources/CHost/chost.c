@@ -5,6 +5,11 @@
 #include <linux/if_tun.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 int chost_tap_attach(int fd, const char *name)
 {
@@ -18,4 +23,21 @@ int chost_tap_attach(int fd, const char *name)
     memcpy(request.ifr_name, name, length);
     request.ifr_flags = IFF_TAP | IFF_NO_PI;
     return ioctl(fd, TUNSETIFF, &request) == 0 ? 0 : -1;
+}
+
+int chost_seccomp_install(const struct sock_filter *instructions, unsigned short count, int *failed_step)
+{
+    struct sock_fprog program = {
+        .len = count,
+        .filter = (struct sock_filter *)instructions,
+    };
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+        *failed_step = 1;
+        return -1;
+    }
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0) {
+        *failed_step = 2;
+        return -1;
+    }
+    return 0;
 }

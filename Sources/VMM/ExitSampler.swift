@@ -1,4 +1,5 @@
 import KVM
+import Seccomp
 
 /// A helper thread that takes an `ExitSnapshot` every `interval` seconds while the
 /// VM runs and hands it to `observe` (the live view, the metrics), and takes a
@@ -22,8 +23,9 @@ final class ExitSampler: @unchecked Sendable {
         } catch { throw .kvm(error) }
     }
 
-    func start() throws(VMMError) {
-        try thread.start { [self] in loop() }
+    /// Starts the thread; `filter` (seccomp) is installed on it first when given.
+    func start(filter: SeccompFilter? = nil) throws(VMMError) {
+        try thread.start(filter: filter) { [self] in loop() }
     }
 
     /// Ends the thread after its last snapshot and waits for it.

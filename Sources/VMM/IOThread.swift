@@ -1,5 +1,6 @@
 import Dispatch
 import KVM
+import Seccomp
 import Synchronization
 
 #if canImport(Glibc)
@@ -60,8 +61,9 @@ final class IOThread: @unchecked Sendable {
 
     var isEmpty: Bool { handlers.isEmpty }
 
-    func start() throws(VMMError) {
-        try thread.start { [self] in loop() }
+    /// Starts the thread; `filter` (seccomp) is installed on it first when given.
+    func start(filter: SeccompFilter? = nil) throws(VMMError) {
+        try thread.start(filter: filter) { [self] in loop() }
         started.store(true, ordering: .releasing)
     }
 

@@ -1,6 +1,7 @@
 import CPUModel
 import Devices
 import Loader
+import Seccomp
 
 /// What to boot.
 public enum KernelSource: Sendable {
@@ -63,6 +64,14 @@ public struct MachineConfiguration: Sendable {
     public var coalescedZones: [CoalescedZone] = []
     /// The guest's CPUID: template, named feature edits, raw edits (docs/cpuid.md).
     public var cpuid = CPUIDPolicy()
+    /// seccomp-bpf filters on the threads the machine creates (vCPU threads get the
+    /// `.vcpu` allow-list; the I/O thread, serial input pump and exit samplers `.io`),
+    /// each installed once the thread is set up, with this action for any other call.
+    /// nil (the library's default): no filters, because a library caller's own code
+    /// runs on these threads (a custom `SerialOutput` on the vCPU threads, a
+    /// `sample(every:)` observer on the sampler) and may need calls the lists lack.
+    /// The `vmm` command sets `.killProcess` unless `--no-seccomp` (docs/security.md).
+    public var seccomp: SeccompAction? = nil
     /// Counting register windows for experiments (`vmm lab`), each trapped,
     /// coalesced or behind an ioeventfd; see `ProbeWindow`.
     public var probes: [ProbeWindow] = []

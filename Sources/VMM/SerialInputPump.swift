@@ -1,5 +1,6 @@
 import Devices
 import KVM
+import Seccomp
 
 #if canImport(Glibc)
 import Glibc
@@ -44,8 +45,9 @@ final class SerialInputPump: @unchecked Sendable {
         thread = try ServiceThread(name: "serial input thread")
     }
 
-    func start() throws(VMMError) {
-        try thread.start { [self] in pump() }
+    /// Starts the thread; `filter` (seccomp) is installed on it first when given.
+    func start(filter: SeccompFilter? = nil) throws(VMMError) {
+        try thread.start(filter: filter) { [self] in pump() }
     }
 
     /// Ends the pump and waits for its thread.

@@ -1,4 +1,5 @@
 import KVM
+import Seccomp
 
 #if canImport(Glibc)
 import Glibc
@@ -18,8 +19,9 @@ final class ServiceThread: @unchecked Sendable {
         do { stopEvent = try EventFD() } catch { throw .kvm(error) }
     }
 
-    func start(_ body: @escaping () -> Void) throws(VMMError) {
-        thread = try OSThread.spawn(name, body)
+    /// Starts `body` on the thread, under `filter` (seccomp) when one is given.
+    func start(filter: SeccompFilter? = nil, _ body: @escaping () -> Void) throws(VMMError) {
+        thread = try OSThread.spawn(name, filter: filter, body)
         running = true
     }
 

@@ -2,6 +2,7 @@ import Dispatch
 import KVM
 import Loader
 import Memory
+import Seccomp
 import Synchronization
 
 #if canImport(Glibc)
@@ -104,7 +105,7 @@ public final class VirtualMachine: @unchecked Sendable {
         let sampler = try ExitSampler(interval: interval, take: { [weak self] in
             self?.exitCounts() ?? ExitSnapshot(time: monotonicNanoseconds(), exits: [], kernelExits: [])
         }, observe: observe)
-        try sampler.start()
+        try sampler.start(filter: try threadFilter(.io))
         samplers.withLock { $0.append(sampler) }
     }
 
@@ -143,7 +144,9 @@ public final class VirtualMachine: @unchecked Sendable {
                                   kick: { [weak self] index in self?.kick(index) },
                                   stop: { [weak self] reason in self?.requestStop(reason) })
         haltMonitor.withLock { $0 = monitor }
-        if !machine.ioThread.isEmpty { try machine.ioThread.start() }
+        let ioFilter = try threadFilter(.io)
+        let vcpuFilter = try threadFilter(.vcpu)
+        if !machine.ioThread.isEmpty { try machine.ioThread.start(filter: ioFilter) }
         if case .descriptor(let fd) = configuration.serialInput {
             let accept: @Sendable (ArraySlice<UInt8>) -> Int
             if let console = machine.virtioConsole {
@@ -153,7 +156,7 @@ public final class VirtualMachine: @unchecked Sendable {
                 accept = { bytes in serial.accept(bytes) }
             }
             let pump = try SerialInputPump(source: fd, accept: accept)
-            try pump.start()
+            try pump.start(filter: ioFilter)
             inputPump.withLock { $0 = pump }
         }
         timing.withLock { $0.start = monotonicNanoseconds() }
@@ -163,7 +166,7 @@ public final class VirtualMachine: @unchecked Sendable {
             control.setState(.running)
             let thread: VCPUThread
             do {
-                thread = try VCPUThread.spawn { [self] in
+                thread = try VCPUThread.spawn(filter: vcpuFilter) { [self] in
                     let reason = loop.run()
                     control.setState(.stopped)
                     self.vcpuEnded(reason)
@@ -178,6 +181,14 @@ public final class VirtualMachine: @unchecked Sendable {
             threads.withLock { $0.append(thread) }
         }
         monitor.start()
+    }
+
+    /// The seccomp filter for a thread of `kind`, or nil when `configuration.seccomp` is off.
+    func threadFilter(_ kind: ThreadKind) throws(VMMError) -> SeccompFilter? {
+        guard let action = configuration.seccomp else { return nil }
+        do { return try SeccompFilter(kind, action: action) } catch {
+            throw .threadSetup("\(kind) seccomp filter: \(error)")
+        }
     }
 
     /// Waits until every vCPU has stopped, or until `timeout` seconds have passed,

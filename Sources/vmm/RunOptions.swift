@@ -1,4 +1,5 @@
 import ArgumentParser
+import Seccomp
 import Logging
 import Loader
 import Memory
@@ -118,6 +119,20 @@ struct RunOptions: ParsableArguments {
                 valueName: "name=value"))
     var limits: [String] = []
 
+    @Flag(name: .customLong("no-seccomp"),
+          help: "Install no seccomp filters on the VMM's threads (they are on by default; docs/security.md).")
+    var noSeccomp = false
+
+    @Option(name: .customLong("seccomp-action"),
+            help: ArgumentHelp("What a filtered thread's disallowed system call does: kill (the process, default), "
+                               + "errno (fails with EPERM), trap (SIGSYS) or log (allowed, logged by the kernel). "
+                               + "Default: $VMM_SECCOMP_ACTION if set, else kill.",
+                               valueName: "action"))
+    var seccompAction: String = getenv("VMM_SECCOMP_ACTION").map { String(cString: $0) } ?? "kill"
+
+    /// The seccomp action the options ask for; nil with --no-seccomp.
+    var seccomp: SeccompAction? { noSeccomp ? nil : SeccompAction(name: seccompAction) ?? .killProcess }
+
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, warning or error.", valueName: "level"))
     var logLevel: String = "warning"
 
@@ -154,6 +169,9 @@ struct RunOptions: ParsableArguments {
         for (option, path) in [("--trace", trace), ("--metrics-file", metricsFile)] {
             if let path { try Self.checkWritable(path, option: option) }
         }
+        if SeccompAction(name: seccompAction) == nil {
+            throw ValidationError("--seccomp-action must be kill, errno, trap or log, not '\(seccompAction)'")
+        }
         if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
             throw ValidationError("--log-level must be trace, debug, info, warning or error, not '\(logLevel)'")
         }
@@ -185,6 +203,7 @@ struct RunOptions: ParsableArguments {
         configuration.limits = try resourceLimits()
         configuration.cpuid = try cpu.policy()
         configuration.hugePages = !noHugePages
+        configuration.seccomp = seccomp
         if trace != nil { configuration.traceCapacity = traceCapacity }
         do {
             configuration.halt = try HaltMode.parse(halt)

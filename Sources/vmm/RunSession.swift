@@ -1,4 +1,5 @@
 import Dispatch
+import Seccomp
 import FoundationEssentials
 import Synchronization
 import VMM
@@ -15,6 +16,7 @@ struct RunSession {
     /// Returns the process exit status.
     func run(_ configuration: MachineConfiguration) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
+        guard installControlFilter(options.seccomp) else { return 2 }
         var configuration = configuration
         configuration.serialInput = .standardInputIfInteractive
         let deadline = options.timeout.map { monotonicSeconds() + $0 }
@@ -136,6 +138,22 @@ struct RunSession {
     static func traceLimitWarning(_ omitted: Int, _ limits: ResourceLimits) -> String {
         "vmm: --trace: \(omitted) exit events left out: the trace file reached its limit of "
             + "\(ResourceLimits.describe(bytes: limits.traceBytes)) (--limit trace-bytes=SIZE)"
+    }
+}
+
+/// Installs the `.control` seccomp filter on the main thread before anything is built,
+/// so every thread created afterwards (vCPU, I/O, API, Dispatch's) inherits it under
+/// its own; false (after printing why) when the kernel refused it.
+func installControlFilter(_ action: SeccompAction?) -> Bool {
+    // Load the time zone now: log lines call localtime(3), which must not need to
+    // open /etc/localtime later on a vCPU or I/O thread (their lists have no open).
+    tzset()
+    do {
+        try SeccompFilter.install(.control, action: action)
+        return true
+    } catch {
+        printError("error: \(error) (--no-seccomp runs without filters)")
+        return false
     }
 }
 

@@ -33,6 +33,7 @@ final class VMMProcess: Sendable {
         }
     }
 
+    var pid: Int32 { process.processIdentifier }
     var stdout: String { output.withLock { $0.stdout } }
     var stderr: String { output.withLock { $0.stderr } }
 

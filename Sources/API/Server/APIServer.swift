@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Seccomp
 import Synchronization
 
 /// The Firecracker-compatible API: HTTP/1.1 on a Unix socket, answered by an `APIController`.
@@ -19,6 +20,8 @@ public final class APIServer: Sendable {
 
     public let socketPath: String
     public let maxBodySize: Int
+    /// The action of the seccomp filters on the server's threads (nil: none).
+    public let seccomp: SeccompAction?
     private let controller: APIController
     private let logger: Logger
     private let state = Mutex<ServerState>(.idle)
@@ -39,9 +42,10 @@ public final class APIServer: Sendable {
 
     public init(
         socketPath: String, controller: APIController, maxBodySize: Int = APIServer.defaultMaxBodySize,
-        logger: Logger = Logger(label: "swift-vmm.api")
+        seccomp: SeccompAction? = nil, logger: Logger = Logger(label: "swift-vmm.api")
     ) {
         self.socketPath = socketPath
+        self.seccomp = seccomp
         self.controller = controller
         self.maxBodySize = maxBodySize
         self.logger = logger
@@ -76,9 +80,37 @@ public final class APIServer: Sendable {
             Self.shutDown(group: group, worker: worker)
             throw .bindFailed(path: socketPath, reason: String(describing: error))
         }
+        do {
+            try installFilters(group: group, worker: worker)
+        } catch {
+            try? channel.close().wait()
+            Self.shutDown(group: group, worker: worker)
+            unlink(socketPath)
+            throw error
+        }
         running.enter()
         state.withLock { $0 = .listening(Running(channel: channel, group: group, worker: worker)) }
         logger.debug("API listening on \(socketPath)")
+    }
+
+    /// Installs the `.apiEventLoop` filter on the event loop's thread and the `.control`
+    /// filter on the worker's (which builds and drives machines), once the socket is
+    /// bound: each install is a task run on that thread, waited for here.
+    private func installFilters(group: MultiThreadedEventLoopGroup, worker: NIOThreadPool) throws(APIServerError) {
+        guard let seccomp else { return }
+        let loop = group.next()
+        do {
+            let loopFilter = try SeccompFilter(.apiEventLoop, action: seccomp)
+            try loop.submit { try loopFilter.install() }.wait()
+        } catch {
+            throw .seccompFailed(thread: "event loop", reason: String(describing: error))
+        }
+        do {
+            let workerFilter = try SeccompFilter(.control, action: seccomp)
+            try worker.runIfActive(eventLoop: loop) { try workerFilter.install() }.wait()
+        } catch {
+            throw .seccompFailed(thread: "worker", reason: String(describing: error))
+        }
     }
 
     /// Stops listening, closes every connection, stops the threads and removes the socket.

@@ -13,9 +13,13 @@ public enum APIServerError: Error, Equatable, Sendable, CustomStringConvertible 
     case cannotInspect(path: String, errno: Int32)
     case bindFailed(path: String, reason: String)
     case alreadyStarted
+    /// A seccomp filter could not be installed on one of the server's threads.
+    case seccompFailed(thread: String, reason: String)
 
     public var description: String {
         switch self {
+        case .seccompFailed(let thread, let reason):
+            return "cannot install the seccomp filter on the API \(thread) thread: \(reason)"
         case .pathTooLong(let path, let limit):
             return "API socket path \(path) is \(path.utf8.count) bytes long; the limit is \(limit)."
         case .notASocket(let path):

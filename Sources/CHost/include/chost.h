@@ -7,6 +7,7 @@
 #define CHOST_H
 
 #include <stddef.h>
+#include <linux/filter.h>
 
 // Longest interface name, without the terminating NUL (IFNAMSIZ - 1).
 static const size_t CHOST_INTERFACE_NAME_MAX = 15;
@@ -17,5 +18,11 @@ static const size_t CHOST_INTERFACE_NAME_MAX = 15;
 // not exist and the caller may (CAP_NET_ADMIN). Returns 0, or -1 with errno set
 // (EINVAL also for a name of more than CHOST_INTERFACE_NAME_MAX bytes).
 int chost_tap_attach(int fd, const char *name);
+
+// Installs a seccomp filter on the calling thread (and the threads it creates
+// later): prctl(PR_SET_NO_NEW_PRIVS, 1), then seccomp(SECCOMP_SET_MODE_FILTER, 0)
+// with `count` instructions. Returns 0; or -1 with errno set and *failed_step 1 when prctl
+// failed, 2 when seccomp failed.
+int chost_seccomp_install(const struct sock_filter *instructions, unsigned short count, int *failed_step);
 
 #endif

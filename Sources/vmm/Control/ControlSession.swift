@@ -1,6 +1,7 @@
 import API
 import Dispatch
 import Logging
+import Seccomp
 import Synchronization
 import VMM
 
@@ -21,6 +22,8 @@ struct ControlSession {
     /// Returns the process exit status.
     func run() -> Int32 {
         signal(SIGPIPE, SIG_IGN)
+        let seccomp = options.seccomp
+        guard installControlFilter(seccomp) else { return 2 }
         let ended = DispatchSemaphore(value: 0)
         let outcome = Mutex<(machine: VirtualMachine, reason: StopReason)?>(nil)
         let options = self.options
@@ -31,6 +34,7 @@ struct ControlSession {
         host.serialInput = .standardInputIfInteractive
         host.adjust = { configuration in
             configuration.strictIO = options.strictIO
+            configuration.seccomp = seccomp
             if options.trace != nil { configuration.traceCapacity = options.traceCapacity }
             if let limits = try? options.resourceLimits() { configuration.limits = limits }
         }
@@ -49,7 +53,8 @@ struct ControlSession {
                                        metrics: requestMetrics)
         var server: APIServer? = nil
         if let path = api.socketPath {
-            let candidate = APIServer(socketPath: path, controller: controller, maxBodySize: api.maxBodySize)
+            let candidate = APIServer(socketPath: path, controller: controller, maxBodySize: api.maxBodySize,
+                                      seccomp: seccomp)
             do {
                 try candidate.start()
             } catch {
