@@ -86,8 +86,10 @@ struct BootModuleGuestTests {
         #expect(refused.stderr.contains("modules (--module"), "\(refused.stderr)")
     }
 
-    /// QEMU's -initrd "FILE ARGS,FILE" loads the same modules at the same addresses
-    /// with the same strings: modules.elf prints the same bytes on both.
+    /// QEMU's -initrd "FILE ARGS,FILE" passes the same modules with the same strings,
+    /// sizes and bytes. Addresses differ by design: QEMU puts its information block in
+    /// the page(s) after the kernel and the modules after that; swift-vmm keeps the
+    /// block at 0x7000, so its modules start one page lower.
     @Test(.enabled(if: Environment.qemuPath != nil, "needs qemu-system-x86_64"))
     func modulesMatchQEMU() throws {
         let qemu = try #require(Environment.qemuPath)
@@ -104,8 +106,20 @@ struct BootModuleGuestTests {
         let ours = Environment.run([Environment.vmmBinary, "run", "--kernel", guest, "--memory", "64M",
                                     "--module", "\(first),x=1 y", "--module", second], timeout: 60)
         #expect(reference.stdout.contains("mods: done"), "QEMU: \(reference.stdout) \(reference.stderr)")
-        #expect(ours.stdout == reference.stdout)
+        #expect(Self.withoutAddresses(ours.stdout) == Self.withoutAddresses(reference.stdout))
+        #expect(ours.stdout.contains("'\(first) x=1 y' sum "))
         #expect(ours.status == reference.status)
+    }
+
+    /// Module lines with START and END replaced by the size.
+    static func withoutAddresses(_ output: String) -> [String] {
+        output.split(separator: "\n").map { line in
+            var words = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+            guard words.count > 4, words[1] == "module", let start = UInt32(words[3], radix: 16),
+                  let end = UInt32(words[4], radix: 16) else { return String(line) }
+            words.replaceSubrange(3...4, with: ["size", String(end &- start)])
+            return words.joined(separator: " ")
+        }
     }
 }
 
@@ -141,6 +155,41 @@ struct PVHGuestTests {
         expected += "pvh: done\n"
         #expect(run.output == expected)
         #expect(run.reason == .debugExit(status: 1))
+    }
+
+    /// QEMU starts the same pvh.elf through its own PVH loader: the same structure
+    /// version, command line, initrd bytes and entry state (CS, CR0, CR4). QEMU's
+    /// memory map, RSDP, EFLAGS bits other than IF, and the initrd's address and
+    /// string (it passes none) are its own.
+    @Test(.enabled(if: Environment.qemuPath != nil, "needs qemu-system-x86_64"))
+    func pvhEntryMatchesQEMU() throws {
+        let qemu = try #require(Environment.qemuPath)
+        let guest = try Environment.guest("pvh.elf")
+        let fixture = try ModuleFixture(sizes: [777])
+        defer { fixture.remove() }
+        let reference = Environment.run([
+            qemu, "-enable-kvm", "-M", "microvm,x-option-roms=on,rtc=off,pit=off,pic=off", "-m", "64",
+            "-display", "none", "-nodefaults", "-no-reboot", "-serial", "stdio",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-kernel", guest,
+            "-append", "hello from qemu", "-initrd", fixture.files[0].path,
+        ], timeout: 60)
+        let ours = Environment.run([Environment.vmmBinary, "run", "--kernel", guest, "--memory", "64M",
+                                    "--cmdline", "hello from qemu", "--initrd", fixture.files[0].path], timeout: 60)
+        func pick(_ output: String) -> [String] {
+            output.split(separator: "\n").compactMap { line -> String? in
+                let words = line.split(separator: " ")
+                if line.hasPrefix("pvh: magic") || line.hasPrefix("pvh: cmdline") || line.hasPrefix("pvh: modules") {
+                    return String(line)
+                }
+                if line.hasPrefix("pvh: entry") { return words.prefix(8).joined(separator: " ") }
+                if line.hasPrefix("pvh: module "), let sum = words.last { return "module sum \(sum)" }
+                return nil
+            }
+        }
+        #expect(reference.stdout.contains("pvh: done"), "QEMU: \(reference.stdout) \(reference.stderr)")
+        #expect(pick(ours.stdout) == pick(reference.stdout))
+        #expect(pick(ours.stdout).count == 5, "\(ours.stdout)")
+        #expect(ours.status == reference.status)
     }
 
     @Test func pvhWithoutModulesOrRSDP() throws {
