@@ -13,19 +13,26 @@
  *
  * Each AP enters protected mode, takes its own stack, loads the IDT, reads its
  * APIC ID from the local APIC ID register (bits 31:24) and from CPUID leaf 1
- * (EBX bits 31:24), checks in, waits for its turn (APs print in APIC ID order,
- * whatever order they start in) and prints, under a spinlock:
- *   smp: ap lapic id <ID>, cpuid apic id <ID>
+ * (EBX bits 31:24) and its x2APIC ID from CPUID leaf 0xB (EDX; "-" when the
+ * maximum basic leaf is below 0xB), checks in, waits for its turn (APs print in
+ * APIC ID order, whatever order they start in) and prints, under a spinlock:
+ *   smp: ap lapic id <ID>, cpuid apic id <ID>, x2apic id <ID>
  * then halts with interrupts disabled.
+ *
+ * `trampoline=ADDR` (decimal, a multiple of 4096 below 0x9F000) moves the
+ * trampoline, e.g. to 0 (STARTUP vector 0x00: the AP starts at 0000:0000, as
+ * some test suites place it) or 4096; it is printed as
+ *   smp: trampoline <ADDR in hex>
+ * right after the source line when given. A bad value exits with 4.
  *
  * The BSP waits (at most AP_WAIT_MS) until every AP checked in and printed,
  * then prints one line per CPU in APIC ID order and the total. Output with
  * 4 CPUs, APIC IDs 0-3:
  *   smp: cpus from <MP table | ACPI MADT | none>
  *   smp: bsp apic id 0
- *   smp: ap lapic id 1, cpuid apic id 1
- *   smp: ap lapic id 2, cpuid apic id 2
- *   smp: ap lapic id 3, cpuid apic id 3
+ *   smp: ap lapic id 1, cpuid apic id 1, x2apic id 1
+ *   smp: ap lapic id 2, cpuid apic id 2, x2apic id 2
+ *   smp: ap lapic id 3, cpuid apic id 3, x2apic id 3
  *   cpu 0 up
  *   cpu 1 up
  *   cpu 2 up
@@ -42,7 +49,7 @@
 #include "irq.h"
 #include "tables.h"
 
-#define AP_TRAMPOLINE 0x10000u
+#define AP_TRAMPOLINE 0x10000u          /* default; see trampoline= */
 #define AP_WAIT_MS 5000
 #define ICR_INIT_ASSERT   0x0000C500u   /* INIT, level-triggered, assert */
 #define ICR_INIT_DEASSERT 0x00008500u   /* INIT, level-triggered, deassert */
@@ -76,6 +83,13 @@ void ap_main(void)
     uint32_t a, b, c, d;
     idt_load();
     unsigned id = lapic_id();
+    cpuid(0, &a, &b, &c, &d);
+    int has_leaf_b = a >= 0xB;
+    uint32_t x2apic_id = 0;
+    if (has_leaf_b) {
+        cpuid(0xB, &a, &b, &c, &d);
+        x2apic_id = d;
+    }
     cpuid(1, &a, &b, &c, &d);
     unsigned cpuid_id = b >> 24;
     int i = cpu_index(id);
@@ -83,7 +97,7 @@ void ap_main(void)
         __asm__ volatile("lock incl %0" : "+m"(strays) : : "memory");
         return;                                     /* parks */
     }
-    id_mismatch[i] = id != cpuid_id;
+    id_mismatch[i] = id != cpuid_id || (has_leaf_b && x2apic_id != id);
     checked_in[i] = 1;
     /* Wait until the APs with lower APIC IDs have printed. */
     while (print_turn != (uint32_t)i)
@@ -93,6 +107,11 @@ void ap_main(void)
     serial_put_dec(id);
     serial_puts(", cpuid apic id ");
     serial_put_dec(cpuid_id);
+    serial_puts(", x2apic id ");
+    if (has_leaf_b)
+        serial_put_dec(x2apic_id);
+    else
+        serial_putc('-');
     serial_putc('\n');
     spin_unlock(&serial_lock);
     /* Skip the BSP's slot for the next AP. */
@@ -118,10 +137,20 @@ uint32_t guest_main(uint32_t magic, const struct multiboot_info *info)
 
     irq_init();
     serial_lock = 0;
+    unsigned long trampoline = AP_TRAMPOLINE;
+    const char *trampoline_arg = cmdline_value(cmdline, "trampoline");
+    if (trampoline_arg != 0
+        && (parse_decimal(trampoline_arg, 0x9E000, &trampoline) != 0 || (trampoline & 0xFFF) != 0))
+        return 4;
     platform_scan(&platform, cmdline);
     serial_puts("smp: cpus from ");
     serial_puts(platform_source_name(platform.source));
     serial_putc('\n');
+    if (trampoline_arg != 0) {
+        serial_puts("smp: trampoline ");
+        serial_put_hex32((uint32_t)trampoline);
+        serial_putc('\n');
+    }
     if (platform.cpus_ignored != 0) {
         serial_puts("smp: ");
         serial_put_dec(platform.cpus_ignored);
@@ -164,7 +193,7 @@ uint32_t guest_main(uint32_t magic, const struct multiboot_info *info)
 
     if (cpu_count > 1) {
         const char *src = ap_trampoline;
-        volatile char *dst = (volatile char *)(uintptr_t)AP_TRAMPOLINE;
+        volatile char *dst = (volatile char *)(uintptr_t)trampoline;
         for (unsigned k = 0; k < (unsigned)(ap_trampoline_end - ap_trampoline); k++)
             dst[k] = src[k];
         ap_stack_ticket = 0;
@@ -177,9 +206,9 @@ uint32_t guest_main(uint32_t magic, const struct multiboot_info *info)
             lapic_send_ipi(id, ICR_INIT_ASSERT);
             lapic_send_ipi(id, ICR_INIT_DEASSERT);
             lapic_delay_us(10000);
-            lapic_send_ipi(id, ICR_STARTUP | (AP_TRAMPOLINE >> 12));
+            lapic_send_ipi(id, ICR_STARTUP | (uint32_t)(trampoline >> 12));
             lapic_delay_us(200);
-            lapic_send_ipi(id, ICR_STARTUP | (AP_TRAMPOLINE >> 12));
+            lapic_send_ipi(id, ICR_STARTUP | (uint32_t)(trampoline >> 12));
             lapic_delay_us(200);
         }
         lapic_deadline_start_ms(AP_WAIT_MS);

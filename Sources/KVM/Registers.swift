@@ -75,6 +75,8 @@ public struct SpecialRegisters: Sendable {
     public var fs: SegmentRegister { get { .init(raw.fs) } set { raw.fs = newValue.raw } }
     public var gs: SegmentRegister { get { .init(raw.gs) } set { raw.gs = newValue.raw } }
     public var ss: SegmentRegister { get { .init(raw.ss) } set { raw.ss = newValue.raw } }
+    /// The task register (its hidden part: a PVH entry wants a 32-bit TSS, limit 0x67).
+    public var tr: SegmentRegister { get { .init(raw.tr) } set { raw.tr = newValue.raw } }
 
     public var cr0: UInt64 { get { raw.cr0 } set { raw.cr0 = newValue } }
     public var cr2: UInt64 { get { raw.cr2 } set { raw.cr2 = newValue } }

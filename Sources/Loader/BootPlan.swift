@@ -20,6 +20,8 @@ public enum ImageFormat: String, Sendable, Equatable {
     case elf32
     case elf64
     case flat
+    /// An ELF (32- or 64-bit) started at its Xen PVH entry (`XEN_ELFNOTE_PHYS32_ENTRY`).
+    case pvh
 }
 
 /// A segment register's full state, as the VMM loads it into the vCPU and, for
@@ -132,6 +134,9 @@ public struct BootPlan: Sendable, Equatable {
     public var zeroPage: GuestAddress?
     /// Linux boots: where the initrd was placed, if one was given.
     public var initrd: GuestRange?
+    /// Multiboot and PVH boots: where each module was placed (the initrd first, if
+    /// one was given), in the order the guest's list has them.
+    public var modules: [GuestRange] = []
 
     public init(format: ImageFormat, mode: CPUMode, instructionPointer: UInt64, codeSegment: Segment,
                 dataSegment: Segment, gdt: (base: UInt64, limit: UInt16)?, pageTableRoot: GuestAddress?,
@@ -157,6 +162,6 @@ public struct BootPlan: Sendable, Equatable {
             && lhs.gdt?.base == rhs.gdt?.base && lhs.gdt?.limit == rhs.gdt?.limit
             && lhs.pageTableRoot == rhs.pageTableRoot && lhs.registers == rhs.registers
             && lhs.imageRanges == rhs.imageRanges && lhs.structures == rhs.structures
-            && lhs.zeroPage == rhs.zeroPage && lhs.initrd == rhs.initrd
+            && lhs.zeroPage == rhs.zeroPage && lhs.initrd == rhs.initrd && lhs.modules == rhs.modules
     }
 }

@@ -24,16 +24,29 @@ public struct LoadOptions: Sendable, Equatable {
     /// command line, followed by a space and `commandLine`, as GRUB and QEMU do.
     /// Linux kernels get `commandLine` alone.
     public var imageName: String?
-    /// An initial RAM disk for a Linux kernel (bzImage or vmlinux); any other format
-    /// refuses one (`LoaderError.initrdNotSupported`).
+    /// An initial RAM disk for a Linux kernel (bzImage or vmlinux), or the first module
+    /// of a multiboot or PVH kernel; other formats refuse one (`LoaderError.initrdNotSupported`).
     public var initrd: [UInt8]?
+    /// The initrd's file name: its module string when it is passed as a module.
+    public var initrdName: String?
+    /// Modules for a multiboot or PVH kernel, after the initrd (`--module`).
+    public var modules: [BootModule]
+    /// Which entry point an ELF image with several is started at.
+    public var bootProtocol: BootProtocol
+    /// The ACPI RSDP's guest physical address for `hvm_start_info.rsdp_paddr`; 0: none.
+    public var rsdpAddress: UInt64
 
     public init(commandLine: String = "", flat: FlatImageOptions? = nil, imageName: String? = nil,
-                initrd: [UInt8]? = nil) {
+                initrd: [UInt8]? = nil, initrdName: String? = nil, modules: [BootModule] = [],
+                bootProtocol: BootProtocol = .auto, rsdpAddress: UInt64 = 0) {
         self.commandLine = commandLine
         self.flat = flat
         self.imageName = imageName
         self.initrd = initrd
+        self.initrdName = initrdName
+        self.modules = modules
+        self.bootProtocol = bootProtocol
+        self.rsdpAddress = rsdpAddress
     }
 
     /// The command line a multiboot kernel sees.
@@ -51,13 +64,18 @@ public enum ImageLoader {
     /// Recognises the format: `.flat` only when asked; else `.bzImage` for the boot
     /// flag 0xAA55 at 0x1FE and "HdrS" at 0x202; else multiboot when a v1 header magic
     /// is found 4-byte aligned in the first 8192 bytes (even with a bad checksum, which
-    /// `load` then reports); else, for the ELF magic, `.linuxELF` if it is an ELF64 file
-    /// with a PT_NOTE note owned by "Linux", or `.elf32`/`.elf64` by its class; else nil.
-    public static func detect(_ image: [UInt8], flat: Bool) -> ImageFormat? {
+    /// `load` then reports); else, for the ELF magic, `.pvh` if it has a Xen
+    /// `XEN_ELFNOTE_PHYS32_ENTRY` note (`bootProtocol` `.auto` or `.pvh`), `.linuxELF`
+    /// if it is an ELF64 file with a PT_NOTE note owned by "Linux", or `.elf32`/`.elf64`
+    /// by its class; else nil. `.pvh` takes any ELF (a multiboot one too) and nothing else.
+    public static func detect(_ image: [UInt8], flat: Bool, bootProtocol: BootProtocol = .auto) -> ImageFormat? {
         if flat { return .flat }
+        let elf = ELFFile.hasMagic(image)
+        if bootProtocol == .pvh { return elf ? .pvh : nil }
         if LinuxSetupHeader.hasMagic(image) { return .bzImage }
         if MultibootHeader.find(in: image) != nil { return .multiboot }
-        if ELFFile.hasMagic(image) {
+        if elf {
+            if bootProtocol == .auto, ELFNotes.hasPVHNote(image) { return .pvh }
             return ELFNotes.hasLinuxNote(image) ? .linuxELF : ELFFile.claimedFormat(image)
         }
         return nil
@@ -77,12 +95,16 @@ public enum ImageLoader {
     private static func plan(_ image: [UInt8], memory: GuestMemory, options: LoadOptions) throws(LoaderError)
         -> (LoadPlan, BootPlan)
     {
-        guard let format = detect(image, flat: options.flat != nil) else {
+        guard let format = detect(image, flat: options.flat != nil, bootProtocol: options.bootProtocol) else {
+            if options.bootProtocol == .pvh { throw .noPVHEntry }
             throw .unknownFormat(firstBytes: Array(image.prefix(16)))
         }
-        if options.initrd != nil, format != .bzImage, format != .linuxELF {
+        let takesModules = format == .multiboot || format == .pvh
+        if options.initrd != nil, format != .bzImage, format != .linuxELF, !takesModules {
             throw .initrdNotSupported(format: format)
         }
+        if !options.modules.isEmpty, !takesModules { throw .modulesNotSupported(format: format) }
+        if let initrd = options.initrd, initrd.isEmpty { throw .emptyInitrd }
         switch format {
         case .flat:
             guard let flat = options.flat else { throw .unknownFormat(firstBytes: Array(image.prefix(16))) }
@@ -90,7 +112,9 @@ public enum ImageLoader {
         case .bzImage:
             return try LinuxLoader.planBzImage(image, options: options, memory: memory)
         case .multiboot:
-            return try MultibootLoader.plan(image, commandLine: options.multibootCommandLine, memory: memory)
+            return try MultibootLoader.plan(image, options: options, memory: memory)
+        case .pvh:
+            return try PVHLoader.plan(image, options: options, memory: memory)
         case .linuxELF:
             return try LinuxLoader.planELF(image, options: options, memory: memory)
         case .elf32, .elf64:

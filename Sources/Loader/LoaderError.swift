@@ -29,6 +29,18 @@ public enum LoaderError: Error, Equatable, CustomStringConvertible {
     /// the largest free range there, outside the kernel and the VMM's structures,
     /// holds `largestFree` bytes.
     case initrdDoesNotFit(size: UInt64, ceiling: UInt64, limitedBy: String, largestFree: UInt64)
+    /// A multiboot or PVH module (or the initrd passed as one), placed at `start` after
+    /// the kernel and the modules before it, would pass `ramEnd` (the end of the RAM
+    /// below 4 GiB that holds 1 MiB).
+    case moduleDoesNotFit(what: String, size: UInt64, start: UInt64, ramEnd: UInt64)
+    /// The module list and strings (`needed` bytes, `count` modules) do not fit in the
+    /// `available` bytes of the boot information page.
+    case moduleListTooLarge(count: Int, needed: Int, available: Int)
+    /// Modules were given for an image format that takes none.
+    case modulesNotSupported(format: ImageFormat)
+    /// PVH was asked for (`--boot-protocol pvh`) but the image has no Xen
+    /// `XEN_ELFNOTE_PHYS32_ENTRY` note.
+    case noPVHEntry
 
     public var description: String {
         switch self {
@@ -63,6 +75,18 @@ public enum LoaderError: Error, Equatable, CustomStringConvertible {
             return "the initrd (\(size) bytes) does not fit below 0x\(String(ceiling, radix: 16)) (\(limitedBy)): "
                 + "the largest free page-aligned range between 1 MiB and there, outside the kernel and the VMM's "
                 + "structures, holds \(largestFree) bytes"
+        case .moduleDoesNotFit(let what, let size, let start, let ramEnd):
+            return "\(what) (\(size) bytes) does not fit: placed after the kernel at 0x\(String(start, radix: 16)), "
+                + "it would end past 0x\(String(ramEnd, radix: 16)), the end of RAM below 4 GiB; give more memory"
+        case .moduleListTooLarge(let count, let needed, let available):
+            return "\(count) modules need \(needed) bytes for their list and strings, but only \(available) "
+                + "are left in the boot information page; pass fewer modules or shorter strings"
+        case .modulesNotSupported(let format):
+            return "modules (--module, or --initrd as a module) can only be passed to a multiboot, PVH or Linux "
+                + "kernel; this image is \(format.rawValue)"
+        case .noPVHEntry:
+            return "--boot-protocol pvh: the image has no Xen ELF note XEN_ELFNOTE_PHYS32_ENTRY (type 18) "
+                + "giving a PVH entry point"
         }
     }
 

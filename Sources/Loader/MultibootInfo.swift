@@ -7,6 +7,7 @@ struct MultibootInfo {
     /// `flags` bits for the fields we fill in.
     static let memoryFlag: UInt32 = 1 << 0
     static let commandLineFlag: UInt32 = 1 << 2
+    static let modulesFlag: UInt32 = 1 << 3
     static let memoryMapFlag: UInt32 = 1 << 6
     static let bootLoaderNameFlag: UInt32 = 1 << 9
 
@@ -16,6 +17,8 @@ struct MultibootInfo {
         static let memLower = 4
         static let memUpper = 8
         static let cmdline = 16
+        static let modsCount = 20
+        static let modsAddress = 24
         static let mmapLength = 44
         static let mmapAddress = 48
         static let bootLoaderName = 64
@@ -26,19 +29,61 @@ struct MultibootInfo {
     /// Each mmap entry is a 4-byte size field (20) and 20 bytes of base, length, type.
     static let memoryMapEntrySize = 24
     static let bootLoaderName = "swift-vmm"
+    /// Each module entry: mod_start, mod_end, string, reserved.
+    static let moduleEntrySize = 16
+
+    /// A module as listed: where it was loaded and its string.
+    struct Module {
+        var range: GuestRange
+        var string: String
+    }
 
     var lowerMemoryKiB: UInt32
     var upperMemoryKiB: UInt32
     var memoryMap: [MemoryMapEntry]
+    /// Listed after the boot loader name (flags bit 3) when not empty.
+    var modules: [Module]
 
-    init(memory: GuestMemory) {
+    init(memory: GuestMemory, modules: [Module] = []) {
         lowerMemoryKiB = MemoryMap.lowerMemoryKiB(memory)
         upperMemoryKiB = MemoryMap.upperMemoryKiB(memory)
         memoryMap = MemoryMap.pc(for: memory)
+        self.modules = modules
     }
 
-    /// The bootInfo page. Fails only if the memory map cannot fit in the page.
+    /// The bootInfo page. Fails if the memory map, or the module list and strings,
+    /// cannot fit in the page.
     func bytes() throws(LoaderError) -> [UInt8] {
+        var bytes = try fixedBytes()
+        guard !modules.isEmpty else { return bytes }
+        let base = UInt32(truncatingIfNeeded: BootLayout.bootInfo.start.rawValue)
+        let listOffset = (bytes.count + 15) & ~15
+        var stringOffset = listOffset + modules.count * Self.moduleEntrySize
+        let strings = modules.map { Array($0.string.utf8) + [0] }
+        let needed = stringOffset + strings.reduce(0) { $0 + $1.count }
+        guard needed <= Int(BootLayout.bootInfo.size) else {
+            throw .moduleListTooLarge(count: modules.count, needed: needed - listOffset,
+                                      available: Int(BootLayout.bootInfo.size) - listOffset)
+        }
+        bytes += [UInt8](repeating: 0, count: needed - bytes.count)
+        let flags = (bytes.littleEndian(UInt32.self, at: Offset.flags) ?? 0) | Self.modulesFlag
+        bytes.storeLittleEndian(flags, at: Offset.flags)
+        bytes.storeLittleEndian(UInt32(modules.count), at: Offset.modsCount)
+        bytes.storeLittleEndian(base + UInt32(listOffset), at: Offset.modsAddress)
+        for (index, module) in modules.enumerated() {
+            let offset = listOffset + index * Self.moduleEntrySize
+            // Module ranges were placed below 4 GiB.
+            bytes.storeLittleEndian(UInt32(truncatingIfNeeded: module.range.start.rawValue), at: offset)
+            bytes.storeLittleEndian(UInt32(truncatingIfNeeded: module.range.end), at: offset + 4)
+            bytes.storeLittleEndian(base + UInt32(stringOffset), at: offset + 8)
+            bytes.store(strings[index], at: stringOffset)
+            stringOffset += strings[index].count
+        }
+        return bytes
+    }
+
+    /// The fixed part, the memory map and the boot loader name.
+    private func fixedBytes() throws(LoaderError) -> [UInt8] {
         let page = BootLayout.bootInfo
         let base = UInt32(truncatingIfNeeded: page.start.rawValue)
         let mapLength = memoryMap.count * Self.memoryMapEntrySize

@@ -5,25 +5,40 @@ import Memory
 /// kernel is entered in 32-bit protected mode with EAX = 0x2BADB002 and EBX = the
 /// multiboot information block.
 enum MultibootLoader {
-    static func plan(_ image: [UInt8], commandLine: String, memory: GuestMemory) throws(LoaderError)
+    /// Modules (the initrd first, then `options.modules`) go page-aligned after the
+    /// kernel, as QEMU places them, and are listed in the information block.
+    static func plan(_ image: [UInt8], options: LoadOptions, memory: GuestMemory) throws(LoaderError)
         -> (LoadPlan, BootPlan)
     {
         let header = try MultibootHeader(parsing: image)
-        let commandLineBytes = try Self.commandLineBytes(commandLine)
+        let commandLineBytes = try Self.commandLineBytes(options.multibootCommandLine)
         let (pieces, entry) = try Self.pieces(image, header: header)
-        let structures: [PlannedStructure] = [
-            .gdt,
-            PlannedStructure(name: "multiboot information", range: BootLayout.bootInfo,
-                             bytes: try MultibootInfo(memory: memory).bytes()),
-            PlannedStructure(name: "command line", range: BootLayout.commandLine, bytes: commandLineBytes),
-            .stack,
-        ]
-        let load = LoadPlan(pieces: pieces, structures: structures)
+        var load = LoadPlan(pieces: pieces, structures: structures(info: [], commandLine: commandLineBytes))
+        try load.check(in: memory)
+        let modules = ModulePlacement.modules(options)
+        let names = ModulePlacement.names(options)
+        let ranges = try ModulePlacement.place(modules.map { UInt64($0.bytes.count) }, names: names,
+                                               after: pieces.map(\.range), memory: memory)
+        load.pieces += ModulePlacement.pieces(modules, at: ranges, names: names)
+        let info = MultibootInfo(memory: memory, modules: zip(modules, ranges).map {
+            MultibootInfo.Module(range: $0.1, string: $0.0.string)
+        })
+        load.structures = structures(info: try info.bytes(), commandLine: commandLineBytes)
         var registers = InitialRegisters()
         registers.rax = UInt64(MultibootHeader.bootloaderMagic)
         registers.rbx = BootLayout.bootInfo.start.rawValue
-        return (load, BootPlan(format: .multiboot, pagedMode: .protected, entry: entry, registers: registers,
-                               load: load))
+        var boot = BootPlan(format: .multiboot, pagedMode: .protected, entry: entry, registers: registers, load: load)
+        boot.modules = ranges
+        return (load, boot)
+    }
+
+    private static func structures(info: [UInt8], commandLine: [UInt8]) -> [PlannedStructure] {
+        [
+            .gdt,
+            PlannedStructure(name: "multiboot information", range: BootLayout.bootInfo, bytes: info),
+            PlannedStructure(name: "command line", range: BootLayout.commandLine, bytes: commandLine),
+            .stack,
+        ]
     }
 
     /// The NUL-terminated command line; it must fit its page.

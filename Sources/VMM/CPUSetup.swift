@@ -9,6 +9,20 @@ enum CPUSetup {
         special.cs = segmentRegister(plan.codeSegment)
         special.setDataSegments(segmentRegister(plan.dataSegment))
         if let gdt = plan.gdt { special.gdt = gdt }
+        if plan.format == .pvh {
+            // Xen's PVH ABI: TR a busy 32-bit TSS with base 0 and limit 0x67; CR4 = 0.
+            var tr = special.tr
+            tr.base = 0
+            tr.limit = 0x67
+            tr.type = 0xB
+            tr.present = true
+            tr.s = false
+            tr.g = false
+            tr.unusable = false
+            special.tr = tr
+            special.cr4 = 0
+            special.cr0 = ControlBits.cr0ProtectionEnable | ControlBits.cr0ExtensionType
+        }
         switch plan.mode {
         case .real:
             special.cr0 &= ~(ControlBits.cr0ProtectionEnable | ControlBits.cr0Paging)

@@ -56,7 +56,8 @@ enum MachineBuilder {
         var configuration = configuration
         let plan: BootPlan
         if let image {
-            if !devices.isEmpty, ImageLoader.detect(image.bytes, flat: image.flat != nil) != .flat {
+            if !devices.isEmpty,
+               ImageLoader.detect(image.bytes, flat: image.flat != nil, bootProtocol: configuration.bootProtocol) != .flat {
                 configuration.commandLine = announce(devices.count, on: configuration.commandLine)
             }
             plan = try loadKernel(image, configuration, memory: memory)
@@ -124,6 +125,7 @@ enum MachineBuilder {
         let flat: FlatImageOptions?
         let name: String?
         var initrd: [UInt8]? = nil
+        var modules: [BootModule] = []
     }
 
     static func readKernel(_ configuration: MachineConfiguration) throws(VMMError) -> KernelImage {
@@ -133,6 +135,13 @@ enum MachineBuilder {
                 image.initrd = try readFile(path)
             } catch .kernelUnreadable(_, let reason) {
                 throw .invalidConfiguration(option: "--initrd", reason: "cannot read \(path): \(reason)")
+            }
+        }
+        for module in configuration.modules {
+            do {
+                image.modules.append(BootModule(bytes: try readFile(module.path), string: module.string))
+            } catch .kernelUnreadable(_, let reason) {
+                throw .invalidConfiguration(option: "--module", reason: "cannot read \(module.path): \(reason)")
             }
         }
         return image
@@ -214,7 +223,8 @@ enum MachineBuilder {
     static func loadKernel(_ image: KernelImage, _ configuration: MachineConfiguration,
                            memory: GuestMemory) throws(VMMError) -> BootPlan {
         let options = LoadOptions(commandLine: configuration.commandLine, flat: image.flat, imageName: image.name,
-                                  initrd: image.initrd)
+                                  initrd: image.initrd, initrdName: configuration.initrdPath, modules: image.modules,
+                                  bootProtocol: configuration.bootProtocol, rsdpAddress: configuration.rsdpAddress)
         do { return try ImageLoader.load(image.bytes, into: memory, options: options) } catch { throw .loader(error) }
     }
 

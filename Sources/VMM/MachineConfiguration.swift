@@ -35,8 +35,15 @@ public struct MachineConfiguration: Sendable {
     /// Where the serial port's input comes from (the CLI: standard input when it is
     /// a terminal or a pipe).
     public var serialInput: SerialInput = .none
-    /// A Linux initrd (initramfs) file, for Linux kernels.
+    /// A Linux initrd (initramfs) file, for Linux kernels; for a multiboot or PVH
+    /// kernel, its first module (whose string is the path).
     public var initrdPath: String? = nil
+    /// Modules for a multiboot or PVH kernel, after the initrd (`--module`).
+    public var modules: [ModuleFile] = []
+    /// Which entry point of an ELF kernel to use (`--boot-protocol`).
+    public var bootProtocol: BootProtocol = .auto
+    /// The ACPI RSDP's address, passed to a PVH kernel in `hvm_start_info`; 0: none.
+    public var rsdpAddress: UInt64 = 0
     /// What a guest reset (i8042 0xFE, KVM reset event) does.
     public var onReset: ResetAction = .exit
     /// virtio-blk disks, in order (the first is /dev/vda in Linux).

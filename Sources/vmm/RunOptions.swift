@@ -18,8 +18,19 @@ struct RunOptions: ParsableArguments {
     @Option(help: "The guest command line. A multiboot kernel sees \"<kernel path> <cmdline>\", as with GRUB and QEMU.")
     var cmdline: String = ""
 
-    @Option(help: ArgumentHelp("An initrd (initramfs) for a Linux kernel.", valueName: "file"))
+    @Option(help: ArgumentHelp("An initrd (initramfs) for a Linux kernel; for a multiboot or PVH kernel, "
+                               + "module 0 (its string is the path).", valueName: "file"))
     var initrd: String?
+
+    @Option(name: .customLong("module"),
+            help: ArgumentHelp("A module for a multiboot or PVH kernel, loaded page-aligned after it; its string "
+                               + "is \"FILE ARGS\" (as GRUB and QEMU). Repeatable.", valueName: "file[,args]"))
+    var modules: [String] = []
+
+    @Option(name: .customLong("boot-protocol"),
+            help: ArgumentHelp("Entry point of an ELF kernel: auto (PVH when it has the Xen PVH note), "
+                               + "pvh, or linux (the 64-bit boot protocol for a vmlinux).", valueName: "protocol"))
+    var bootProtocol: String = "auto"
 
     @Option(help: ArgumentHelp("Guest RAM, e.g. 64M, 1G.", valueName: "size"))
     var memory: String = "128M"
@@ -156,6 +167,12 @@ struct RunOptions: ParsableArguments {
         if initrd != nil && kernel == nil {
             throw ValidationError("--initrd needs --kernel FILE (a Linux kernel)")
         }
+        if !modules.isEmpty && kernel == nil {
+            throw ValidationError("--module needs --kernel FILE (a multiboot or PVH kernel)")
+        }
+        if BootProtocol(rawValue: bootProtocol) == nil {
+            throw ValidationError("--boot-protocol must be auto, pvh or linux, not '\(bootProtocol)'")
+        }
         if let statsInterval, !(statsInterval >= 0.01 && statsInterval <= 86_400) {
             throw ValidationError("--stats-interval must be between 0.01 and 86400 seconds, not \(statsInterval)")
         }
@@ -187,6 +204,10 @@ struct RunOptions: ParsableArguments {
         configuration.commandLine = cmdline
         configuration.vcpuCount = cpus
         configuration.initrdPath = initrd
+        configuration.modules = try modules.map { text in
+            do { return try ModuleFile.parse(text) } catch { throw ValidationError("\(error)") }
+        }
+        configuration.bootProtocol = BootProtocol(rawValue: bootProtocol) ?? .auto
         configuration.onReset = ResetAction(rawValue: onReset) ?? .exit
         configuration.rng = rng
         configuration.virtioConsole = console == "virtio"

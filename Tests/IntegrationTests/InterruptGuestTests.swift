@@ -68,12 +68,27 @@ import Glibc
     func applicationProcessorsStartAndReport(cpus: Int) throws {
         let run = try GuestRun.boot(guest: "smp.elf") { $0.vcpuCount = cpus }
         var expected = "smp: cpus from MP table\nsmp: bsp apic id 0\n"
-        for id in 1..<max(cpus, 1) { expected += "smp: ap lapic id \(id), cpuid apic id \(id)\n" }
+        for id in 1..<max(cpus, 1) { expected += "smp: ap lapic id \(id), cpuid apic id \(id), x2apic id \(id)\n" }
         for id in 0..<cpus { expected += "cpu \(id) up\n" }
         expected += "smp: \(cpus) cpus\n"
         #expect(run.output == expected)
         #expect(run.reason == .debugExit(status: 1))
         #expect(run.report.vcpus.count == cpus)
+    }
+
+    /// Test suites often put the AP trampoline at 0 (STARTUP vector 0x00) or 0x1000:
+    /// [0, 0x9FC00) is RAM, so the APs start there too, and each reports its own
+    /// APIC ID in CPUID leaves 1 and 0xB.
+    @Test(arguments: [(0, 2), (0, 4), (4096, 2)])
+    func trampolineInLowMemory(address: Int, cpus: Int) throws {
+        let run = try GuestRun.boot(guest: "smp.elf", commandLine: "trampoline=\(address)") { $0.vcpuCount = cpus }
+        var expected = "smp: cpus from MP table\n" + String(format: "smp: trampoline %08x\n", address)
+            + "smp: bsp apic id 0\n"
+        for id in 1..<cpus { expected += "smp: ap lapic id \(id), cpuid apic id \(id), x2apic id \(id)\n" }
+        for id in 0..<cpus { expected += "cpu \(id) up\n" }
+        expected += "smp: \(cpus) cpus\n"
+        #expect(run.output == expected)
+        #expect(run.reason == .debugExit(status: 1))
     }
 
     @Test func haltWithInterruptsOffEndsTheVM() throws {

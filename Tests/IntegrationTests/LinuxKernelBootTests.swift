@@ -91,6 +91,7 @@ struct LinuxKernelBootTests {
         let commandLine = Self.commandLine()
         let boot = try WatchedBoot.run({ configuration in
             configuration.kernel = .file(path: kernel.vmlinux)
+            configuration.bootProtocol = .linux
             configuration.memorySize = 512 << 20
             configuration.commandLine = commandLine
         }, timeout: 120) { output in
@@ -112,6 +113,7 @@ struct LinuxKernelBootTests {
         defer { try? FileManager.default.removeItem(at: initrd) }
         let boot = try WatchedBoot.run({ configuration in
             configuration.kernel = .file(path: kernel.vmlinux)
+            configuration.bootProtocol = .linux
             configuration.memorySize = 512 << 20
             configuration.vcpuCount = 2
             configuration.initrdPath = initrd.path
@@ -129,6 +131,46 @@ struct LinuxKernelBootTests {
         #expect(boot.output.contains(expected) || boot.output.contains(rounded), "expected \(rounded)")
         #expect(boot.output.contains("MPTABLE: OEM ID: SWIFTVMM"))
         #expect(boot.output.contains("Processor #1"))
+    }
+
+    /// Debian's vmlinux has the Xen PVH note (CONFIG_PVH): started at its PVH entry,
+    /// it reads the command line and the memory map from hvm_start_info.
+    @Test func vmlinuxThroughPVHPrintsItsBannerAndCommandLine() throws {
+        let kernel = try DebianKernel.files.get()
+        let commandLine = Self.commandLine()
+        let boot = try WatchedBoot.run({ configuration in
+            configuration.kernel = .file(path: kernel.vmlinux)
+            configuration.memorySize = 512 << 20
+            configuration.commandLine = commandLine
+        }, timeout: 120) { output in
+            output.contains("Linux version ") && output.contains("Command line: \(commandLine)\n")
+                && output.contains("printk: bootconsole")
+        }
+        let found = boot.found
+        #expect(found, "\(kernel.package) vmlinux did not print its banner and command line via PVH:\n\(boot.tail)")
+        #expect(boot.plan.format == .pvh)
+        #expect(boot.plan.zeroPage == nil)
+        #expect(boot.output.contains("BIOS-e820: [mem 0x0000000000100000-0x000000001fffffff] usable"))
+    }
+
+    @Test func vmlinuxThroughPVHFindsItsInitrdInModuleZero() throws {
+        let kernel = try DebianKernel.files.get()
+        let initrd = FileManager.default.temporaryDirectory.appendingPathComponent("vmm-pvh-initrd-\(getpid()).img")
+        try Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 5) }).write(to: initrd)
+        defer { try? FileManager.default.removeItem(at: initrd) }
+        let boot = try WatchedBoot.run({ configuration in
+            configuration.kernel = .file(path: kernel.vmlinux)
+            configuration.memorySize = 512 << 20
+            configuration.initrdPath = initrd.path
+            configuration.commandLine = Self.commandLine()
+        }, timeout: 180) { output in output.contains("RAMDISK: ") }
+        let found = boot.found
+        #expect(found, "no RAMDISK line via PVH:\n\(boot.tail)")
+        let range = try #require(boot.plan.modules.first)
+        let pageEnd = (range.end + 4095) / 4096 * 4096 - 1
+        let rounded = String(format: "RAMDISK: [mem 0x%08llx-0x%08llx]", range.start.rawValue, pageEnd)
+        let exact = String(format: "RAMDISK: [mem 0x%08llx-0x%08llx]", range.start.rawValue, range.end - 1)
+        #expect(boot.output.contains(rounded) || boot.output.contains(exact), "expected \(rounded)")
     }
 
     @Test func bzImageDecompressorReadsTheZeroPageCommandLine() throws {
@@ -173,7 +215,7 @@ struct LinuxKernelBootTests {
         try handle.truncate(atOffset: 100 << 20)
         try handle.close()
         let big = Environment.run([Environment.vmmBinary, "run", "--kernel", kernel.vmlinux, "--memory", "128M",
-                                   "--initrd", initrd.path])
+                                   "--boot-protocol", "linux", "--initrd", initrd.path])
         #expect(big.status == 2)
         #expect(big.stderr.contains("initrd"), "\(big.stderr)")
         let missing = Environment.run([Environment.vmmBinary, "run", "--kernel", kernel.vmlinux,

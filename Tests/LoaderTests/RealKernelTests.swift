@@ -80,9 +80,10 @@ enum RealKernel {
     func realVmlinuxIsBootedWithTheLinuxProtocol() throws {
         guard let path = RealKernel.vmlinuxPath else { return }
         let image = try RealKernel.read(path)
-        #expect(ImageLoader.detect(image, flat: false) == .linuxELF)
+        #expect(ImageLoader.detect(image, flat: false, bootProtocol: .linux) == .linuxELF)
         let memory = try testMemory(256 << 20)
-        let plan = try ImageLoader.load(image, into: memory, options: LoadOptions(commandLine: "console=ttyS0"))
+        let plan = try ImageLoader.load(image, into: memory,
+                                        options: LoadOptions(commandLine: "console=ttyS0", bootProtocol: .linux))
         #expect(plan.format == .linuxELF)
         #expect(plan.registers.rsi == 0x7000)
         #expect(plan.codeSegment.selector == 0x10)
@@ -91,5 +92,24 @@ enum RealKernel {
             #expect(plan.imageRanges.count == 4)
             #expect(plan.imageRanges.first?.start == GuestAddress(0x100_0000))
         }
+    }
+
+    @Test(.enabled(if: RealKernel.vmlinuxPath != nil, "no vmlinux: set SWIFT_VMM_LINUX_VMLINUX"))
+    func realVmlinuxWithThePVHNoteIsBootedThroughPVH() throws {
+        guard let path = RealKernel.vmlinuxPath else { return }
+        let image = try RealKernel.read(path)
+        guard ImageLoader.detect(image, flat: false) == .pvh else {
+            print("skipping: \(path) has no XEN_ELFNOTE_PHYS32_ENTRY note (built without CONFIG_PVH)")
+            return
+        }
+        let memory = try testMemory(256 << 20)
+        let plan = try ImageLoader.load(image, into: memory, options: LoadOptions(commandLine: "console=ttyS0"))
+        #expect(plan.format == .pvh)
+        #expect(plan.mode == .protected)
+        #expect(plan.registers.rbx == 0x7000)
+        #expect(try memory.load(UInt32.self, at: GuestAddress(0x7000)) == 0x336E_C578)
+        // The entry lies in the first segment (the kernel's text at 16 MiB).
+        let text = try #require(plan.imageRanges.first)
+        #expect(text.contains(GuestAddress(plan.instructionPointer)))
     }
 }

@@ -69,6 +69,21 @@ import VMM
         #expect(throws: (any Error).self) { try RunOptions.parse(["--initrd", "i.img"]) }
     }
 
+    @Test func moduleAndBootProtocolOptions() throws {
+        let options = try RunOptions.parse(["--kernel", "k", "--module", "a.bin", "--module", "b.bin,x=1, y",
+                                            "--boot-protocol", "pvh"])
+        let configuration = try options.machineConfiguration()
+        #expect(configuration.modules == [ModuleFile(path: "a.bin"), ModuleFile(path: "b.bin", arguments: "x=1, y")])
+        #expect(configuration.modules.map(\.string) == ["a.bin", "b.bin x=1, y"])
+        #expect(configuration.bootProtocol == .pvh)
+        #expect(try RunOptions.parse(["--kernel", "k"]).machineConfiguration().bootProtocol == .auto)
+        #expect(throws: (any Error).self) { try RunOptions.parse(["--module", "a.bin"]) }
+        #expect(throws: (any Error).self) { try RunOptions.parse(["--kernel", "k", "--boot-protocol", "xen"]) }
+        #expect(throws: (any Error).self) {
+            try RunOptions.parse(["--kernel", "k", "--module", ",args"]).machineConfiguration()
+        }
+    }
+
     @Test func configurationValidation() {
         var configuration = MachineConfiguration()
         configuration.vcpuCount = 0
