@@ -132,6 +132,9 @@ public struct BootPlan: Sendable, Equatable {
     public var zeroPage: GuestAddress?
     /// Linux boots: where the initrd was placed, if one was given.
     public var initrd: GuestRange?
+    /// Where the ACPI RSDP is, when the VMM provides ACPI tables (`LoadOptions.acpi`):
+    /// the zero page's acpi_rsdp_addr, and what a PVH start info's rsdp_paddr holds.
+    public var rsdpAddress: GuestAddress? = nil
 
     public init(format: ImageFormat, mode: CPUMode, instructionPointer: UInt64, codeSegment: Segment,
                 dataSegment: Segment, gdt: (base: UInt64, limit: UInt16)?, pageTableRoot: GuestAddress?,
@@ -157,6 +160,6 @@ public struct BootPlan: Sendable, Equatable {
             && lhs.gdt?.base == rhs.gdt?.base && lhs.gdt?.limit == rhs.gdt?.limit
             && lhs.pageTableRoot == rhs.pageTableRoot && lhs.registers == rhs.registers
             && lhs.imageRanges == rhs.imageRanges && lhs.structures == rhs.structures
-            && lhs.zeroPage == rhs.zeroPage && lhs.initrd == rhs.initrd
+            && lhs.zeroPage == rhs.zeroPage && lhs.initrd == rhs.initrd && lhs.rsdpAddress == rhs.rsdpAddress
     }
 }

@@ -27,13 +27,18 @@ public struct LoadOptions: Sendable, Equatable {
     /// An initial RAM disk for a Linux kernel (bzImage or vmlinux); any other format
     /// refuses one (`LoaderError.initrdNotSupported`).
     public var initrd: [UInt8]?
+    /// Where the VMM puts the ACPI tables, if it does: the memory maps list the
+    /// region as ACPI data, a Linux zero page gets the RSDP address, and the boot
+    /// plan carries it (`BootPlan.rsdpAddress`).
+    public var acpi: ACPIPlacement?
 
     public init(commandLine: String = "", flat: FlatImageOptions? = nil, imageName: String? = nil,
-                initrd: [UInt8]? = nil) {
+                initrd: [UInt8]? = nil, acpi: ACPIPlacement? = nil) {
         self.commandLine = commandLine
         self.flat = flat
         self.imageName = imageName
         self.initrd = initrd
+        self.acpi = acpi
     }
 
     /// The command line a multiboot kernel sees.
@@ -69,8 +74,9 @@ public enum ImageLoader {
         -> BootPlan
     {
         guard !image.isEmpty else { throw .emptyImage }
-        let (load, boot) = try plan(image, memory: memory, options: options)
+        var (load, boot) = try plan(image, memory: memory, options: options)
         try load.write(image, into: memory)
+        boot.rsdpAddress = options.acpi?.rsdp
         return boot
     }
 
@@ -90,7 +96,8 @@ public enum ImageLoader {
         case .bzImage:
             return try LinuxLoader.planBzImage(image, options: options, memory: memory)
         case .multiboot:
-            return try MultibootLoader.plan(image, commandLine: options.multibootCommandLine, memory: memory)
+            return try MultibootLoader.plan(image, commandLine: options.multibootCommandLine, memory: memory,
+                                            acpiTables: options.acpi?.tables)
         case .linuxELF:
             return try LinuxLoader.planELF(image, options: options, memory: memory)
         case .elf32, .elf64:

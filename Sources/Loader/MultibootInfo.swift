@@ -31,10 +31,10 @@ struct MultibootInfo {
     var upperMemoryKiB: UInt32
     var memoryMap: [MemoryMapEntry]
 
-    init(memory: GuestMemory) {
+    init(memory: GuestMemory, acpiTables: GuestRange? = nil) {
         lowerMemoryKiB = MemoryMap.lowerMemoryKiB(memory)
         upperMemoryKiB = MemoryMap.upperMemoryKiB(memory)
-        memoryMap = MemoryMap.pc(for: memory)
+        memoryMap = MemoryMap.pc(for: memory, acpiTables: acpiTables)
     }
 
     /// The bootInfo page. Fails only if the memory map cannot fit in the page.

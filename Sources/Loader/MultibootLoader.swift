@@ -5,7 +5,8 @@ import Memory
 /// kernel is entered in 32-bit protected mode with EAX = 0x2BADB002 and EBX = the
 /// multiboot information block.
 enum MultibootLoader {
-    static func plan(_ image: [UInt8], commandLine: String, memory: GuestMemory) throws(LoaderError)
+    static func plan(_ image: [UInt8], commandLine: String, memory: GuestMemory,
+                     acpiTables: GuestRange? = nil) throws(LoaderError)
         -> (LoadPlan, BootPlan)
     {
         let header = try MultibootHeader(parsing: image)
@@ -14,7 +15,7 @@ enum MultibootLoader {
         let structures: [PlannedStructure] = [
             .gdt,
             PlannedStructure(name: "multiboot information", range: BootLayout.bootInfo,
-                             bytes: try MultibootInfo(memory: memory).bytes()),
+                             bytes: try MultibootInfo(memory: memory, acpiTables: acpiTables).bytes()),
             PlannedStructure(name: "command line", range: BootLayout.commandLine, bytes: commandLineBytes),
             .stack,
         ]

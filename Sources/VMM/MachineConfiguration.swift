@@ -36,6 +36,9 @@ public struct MachineConfiguration: Sendable {
     public var serialInput: SerialInput = .none
     /// A Linux initrd (initramfs) file, for Linux kernels.
     public var initrdPath: String? = nil
+    /// ACPI tables (RSDP at 0xE0000, MADT, FADT, DSDT) and the fixed ACPI hardware
+    /// (PM1 blocks, PM timer, reset register); `--no-acpi` leaves both out.
+    public var acpi = true
     /// What a guest reset (i8042 0xFE, KVM reset event) does.
     public var onReset: ResetAction = .exit
     /// virtio-blk disks, in order (the first is /dev/vda in Linux).

@@ -110,6 +110,9 @@ struct RunOptions: ParsableArguments {
     @Flag(name: .customLong("no-huge-pages"), help: "Do not ask for transparent huge pages for guest RAM.")
     var noHugePages = false
 
+    @Flag(name: .customLong("no-acpi"), help: "Leave out the ACPI tables and the ACPI power management ports.")
+    var noACPI = false
+
     @OptionGroup var cpu: CPUOptions
 
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, warning or error.", valueName: "level"))
@@ -177,6 +180,7 @@ struct RunOptions: ParsableArguments {
         configuration.strictIO = strictIO
         configuration.cpuid = try cpu.policy()
         configuration.hugePages = !noHugePages
+        configuration.acpi = !noACPI
         if trace != nil { configuration.traceCapacity = traceCapacity }
         do {
             configuration.halt = try HaltMode.parse(halt)

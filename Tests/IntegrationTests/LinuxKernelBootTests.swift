@@ -114,6 +114,7 @@ struct LinuxKernelBootTests {
             configuration.kernel = .file(path: kernel.vmlinux)
             configuration.memorySize = 512 << 20
             configuration.vcpuCount = 2
+            configuration.acpi = false  // With ACPI, Linux takes the CPUs from the MADT instead.
             configuration.initrdPath = initrd.path
             configuration.commandLine = Self.commandLine()
         }, timeout: 180) { output in
@@ -129,6 +130,34 @@ struct LinuxKernelBootTests {
         #expect(boot.output.contains(expected) || boot.output.contains(rounded), "expected \(rounded)")
         #expect(boot.output.contains("MPTABLE: OEM ID: SWIFTVMM"))
         #expect(boot.output.contains("Processor #1"))
+    }
+
+    @Test(arguments: [1, 4])
+    func vmlinuxReadsTheACPITables(cpus: Int) throws {
+        let kernel = try DebianKernel.files.get()
+        let boot = try WatchedBoot.run({ configuration in
+            configuration.kernel = .file(path: kernel.vmlinux)
+            configuration.memorySize = 512 << 20
+            configuration.vcpuCount = cpus
+            configuration.commandLine = Self.commandLine()
+        }, timeout: 180) { output in
+            output.contains("smpboot: Allowing \(cpus) CPUs")
+        }
+        let found = boot.found
+        #expect(found, "no smpboot line:\n\(boot.tail)")
+        #expect(boot.plan.rsdpAddress?.rawValue == 0xE0000)
+        // The RSDP from the zero page's acpi_rsdp_addr, then every table it leads to.
+        #expect(boot.output.contains("ACPI: RSDP 0x00000000000E0000 000024 (v02 SWIFTV)"), "\(boot.output)")
+        for table in ["XSDT", "FACP", "DSDT", "FACS", "APIC"] {
+            #expect(boot.output.contains("ACPI: \(table) 0x00000000000E"), "no \(table) line")
+        }
+        #expect(boot.output.contains("BIOS-e820: [mem 0x00000000000e0000-0x00000000000effff] ACPI data"))
+        #expect(boot.output.contains("ACPI: PM-Timer IO Port: 0x608"))
+        #expect(boot.output.contains("IOAPIC[0]: apic_id \(cpus), version 17, address 0xfec00000, GSI 0-23"))
+        #expect(boot.output.contains("ACPI: INT_SRC_OVR (bus 0 bus_irq 9 global_irq 9 high level)"))
+        #expect(!boot.output.contains("MPTABLE:"), "the MP table is not used when ACPI is there")
+        let lapics = boot.output.components(separatedBy: "ACPI: LAPIC (acpi_id[").count - 1
+        #expect(lapics == 0 || lapics == cpus, "one local APIC per vCPU if the kernel lists them")
     }
 
     @Test func bzImageDecompressorReadsTheZeroPageCommandLine() throws {
