@@ -49,7 +49,7 @@ struct RunOptions: ParsableArguments {
     var vsock: String?
 
     @Option(name: .customLong("on-reset"),
-            help: ArgumentHelp("What a guest reset (i8042 0xFE) does: exit (as Firecracker) or restart.",
+            help: ArgumentHelp("What a guest reset (i8042 0xFE, ACPI reset register) does: exit (as Firecracker) or restart.",
                                valueName: "action"))
     var onReset: String = "exit"
 
