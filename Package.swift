@@ -103,7 +103,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["VMM", "KVM", "CPUModel", "Loader", "Snapshot", "vmm", "LibraryExample", "API",
+            dependencies: ["VMM", "KVM", "CPUModel", "Loader", "Firmware", "Snapshot", "vmm", "LibraryExample", "API",
                            "HTTPTestClient"]
         ),
         .testTarget(name: "LabTests", dependencies: ["Lab", "VMM", "KVM", "CPUModel"]),

@@ -2,7 +2,8 @@
 # Installs what swift-vmm's tests and benchmarks need on a fresh Debian machine:
 # gcc, binutils and make build the test guests; QEMU is the reference peer;
 # xz and dpkg-deb unpack Debian's kernel for the Linux boot tests; iproute2
-# makes the TAP devices of the virtio-net tests.
+# makes the TAP devices of the virtio-net tests; iasl (acpica-tools) disassembles
+# and recompiles the generated ACPI tables.
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 
@@ -17,6 +18,8 @@ command -v xz >/dev/null || need+=(xz-utils)
 command -v dpkg-deb >/dev/null || need+=(dpkg)
 # The virtio-net tests make TAP devices and addresses with ip(8).
 command -v ip >/dev/null || need+=(iproute2)
+# The ACPI table test runs iasl -d on the tables the VMM generates.
+command -v iasl >/dev/null || need+=(acpica-tools)
 
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then

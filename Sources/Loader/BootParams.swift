@@ -28,6 +28,7 @@ extension LinuxSetupHeader {
         static let initSize = 0x260
 
         // The rest of the zero page.
+        static let acpiRSDPAddress = 0x070
         static let extendedRamdiskImage = 0x0C0
         static let extendedRamdiskSize = 0x0C4
         static let extendedCommandLinePointer = 0x0C8

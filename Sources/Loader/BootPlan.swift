@@ -137,6 +137,9 @@ public struct BootPlan: Sendable, Equatable {
     /// Multiboot and PVH boots: where each module was placed (the initrd first, if
     /// one was given), in the order the guest's list has them.
     public var modules: [GuestRange] = []
+    /// Where the ACPI RSDP is, when the VMM provides ACPI tables (`LoadOptions.acpi`):
+    /// the zero page's acpi_rsdp_addr, and what a PVH start info's rsdp_paddr holds.
+    public var rsdpAddress: GuestAddress? = nil
 
     public init(format: ImageFormat, mode: CPUMode, instructionPointer: UInt64, codeSegment: Segment,
                 dataSegment: Segment, gdt: (base: UInt64, limit: UInt16)?, pageTableRoot: GuestAddress?,
@@ -163,5 +166,6 @@ public struct BootPlan: Sendable, Equatable {
             && lhs.pageTableRoot == rhs.pageTableRoot && lhs.registers == rhs.registers
             && lhs.imageRanges == rhs.imageRanges && lhs.structures == rhs.structures
             && lhs.zeroPage == rhs.zeroPage && lhs.initrd == rhs.initrd && lhs.modules == rhs.modules
+            && lhs.rsdpAddress == rhs.rsdpAddress
     }
 }

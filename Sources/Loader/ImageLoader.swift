@@ -33,12 +33,14 @@ public struct LoadOptions: Sendable, Equatable {
     public var modules: [BootModule]
     /// Which entry point an ELF image with several is started at.
     public var bootProtocol: BootProtocol
-    /// The ACPI RSDP's guest physical address for `hvm_start_info.rsdp_paddr`; 0: none.
-    public var rsdpAddress: UInt64
+    /// Where the VMM puts the ACPI tables, if it does: the memory maps list the
+    /// region as ACPI data, a Linux zero page gets the RSDP address, and the boot
+    /// plan carries it (`BootPlan.rsdpAddress`).
+    public var acpi: ACPIPlacement?
 
     public init(commandLine: String = "", flat: FlatImageOptions? = nil, imageName: String? = nil,
                 initrd: [UInt8]? = nil, initrdName: String? = nil, modules: [BootModule] = [],
-                bootProtocol: BootProtocol = .auto, rsdpAddress: UInt64 = 0) {
+                bootProtocol: BootProtocol = .auto, acpi: ACPIPlacement? = nil) {
         self.commandLine = commandLine
         self.flat = flat
         self.imageName = imageName
@@ -46,7 +48,7 @@ public struct LoadOptions: Sendable, Equatable {
         self.initrdName = initrdName
         self.modules = modules
         self.bootProtocol = bootProtocol
-        self.rsdpAddress = rsdpAddress
+        self.acpi = acpi
     }
 
     /// The command line a multiboot kernel sees.
@@ -87,8 +89,9 @@ public enum ImageLoader {
         -> BootPlan
     {
         guard !image.isEmpty else { throw .emptyImage }
-        let (load, boot) = try plan(image, memory: memory, options: options)
+        var (load, boot) = try plan(image, memory: memory, options: options)
         try load.write(image, into: memory)
+        boot.rsdpAddress = options.acpi?.rsdp
         return boot
     }
 

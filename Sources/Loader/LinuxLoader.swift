@@ -74,7 +74,8 @@ enum LinuxLoader {
             initrdRange = range
         }
         let zeroPage = ZeroPage(header: kernel.header, commandLine: BootLayout.commandLine.start, initrd: initrdRange,
-                                memoryMap: MemoryMap.pc(for: memory))
+                                memoryMap: MemoryMap.pc(for: memory, acpiTables: options.acpi?.tables),
+                                rsdp: options.acpi?.rsdp)
         load.structures = structures(zeroPage: try zeroPage.bytes(), commandLine: commandLine)
         return (load, BootPlan(format: kernel.format, linuxEntry: kernel.entry, initrd: initrdRange, load: load))
     }

@@ -6,6 +6,8 @@ public struct MemoryMapEntry: Sendable, Equatable {
     public enum Kind: UInt32, Sendable {
         case ram = 1
         case reserved = 2
+        /// ACPI tables (reclaimable once the OS has read them).
+        case acpi = 3
     }
 
     public var base: GuestAddress
@@ -33,11 +35,13 @@ public enum MemoryMap {
     /// RAM below 639 KiB, the EBDA and BIOS areas as reserved, and RAM from 1 MiB up
     /// (each region clipped; a region above 4 GiB is one entry), sorted by address.
     /// The legacy window [640 KiB, 960 KiB) is left out: it is neither RAM nor ours.
-    public static func pc(for memory: GuestMemory) -> [MemoryMapEntry] {
+    /// `acpiTables`, when given (inside that window), is listed as ACPI data.
+    public static func pc(for memory: GuestMemory, acpiTables: GuestRange? = nil) -> [MemoryMapEntry] {
         var entries = [
             MemoryMapEntry(base: ebda.start, length: ebda.size, kind: .reserved),
             MemoryMapEntry(base: biosArea.start, length: biosArea.size, kind: .reserved),
         ]
+        if let acpiTables { entries.append(MemoryMapEntry(base: acpiTables.start, length: acpiTables.size, kind: .acpi)) }
         for region in memory.regions.map(\.range) {
             let start = region.start.rawValue
             if start < conventionalEnd {

@@ -44,10 +44,10 @@ struct MultibootInfo {
     /// Listed after the boot loader name (flags bit 3) when not empty.
     var modules: [Module]
 
-    init(memory: GuestMemory, modules: [Module] = []) {
+    init(memory: GuestMemory, modules: [Module] = [], acpiTables: GuestRange? = nil) {
         lowerMemoryKiB = MemoryMap.lowerMemoryKiB(memory)
         upperMemoryKiB = MemoryMap.upperMemoryKiB(memory)
-        memoryMap = MemoryMap.pc(for: memory)
+        memoryMap = MemoryMap.pc(for: memory, acpiTables: acpiTables)
         self.modules = modules
     }
 

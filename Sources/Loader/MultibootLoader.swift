@@ -22,7 +22,7 @@ enum MultibootLoader {
         load.pieces += ModulePlacement.pieces(modules, at: ranges, names: names)
         let info = MultibootInfo(memory: memory, modules: zip(modules, ranges).map {
             MultibootInfo.Module(range: $0.1, string: $0.0.string)
-        })
+        }, acpiTables: options.acpi?.tables)
         load.structures = structures(info: try info.bytes(), commandLine: commandLineBytes)
         var registers = InitialRegisters()
         registers.rax = UInt64(MultibootHeader.bootloaderMagic)

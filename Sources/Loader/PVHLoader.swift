@@ -22,8 +22,8 @@ enum PVHLoader {
                                                after: load.pieces.map(\.range), memory: memory)
         load.pieces += ModulePlacement.pieces(modules, at: ranges, names: names)
         let startInfo = PVHStartInfo(
-            page: BootLayout.bootInfo, commandLine: BootLayout.commandLine.start, rsdp: options.rsdpAddress,
-            memoryMap: MemoryMap.pc(for: memory),
+            page: BootLayout.bootInfo, commandLine: BootLayout.commandLine.start, rsdp: options.acpi?.rsdp.rawValue ?? 0,
+            memoryMap: MemoryMap.pc(for: memory, acpiTables: options.acpi?.tables),
             modules: zip(modules, ranges).map { PVHStartInfo.Module(range: $0.1, string: $0.0.string) })
         load.structures = structures(startInfo: try startInfo.bytes(), commandLine: commandLine)
         var registers = InitialRegisters()

@@ -20,6 +20,8 @@ struct ZeroPage {
     var commandLine: GuestAddress
     var initrd: GuestRange?
     var memoryMap: [MemoryMapEntry]
+    /// acpi_rsdp_addr: where the RSDP is, so the kernel need not scan for it.
+    var rsdp: GuestAddress? = nil
 
     /// The boot loader keeps LOADED_HIGH and clears QUIET_FLAG (early messages are
     /// wanted), KEEP_SEGMENTS (obsolete) and CAN_USE_HEAP (no real-mode setup runs,
@@ -48,6 +50,7 @@ struct ZeroPage {
         Self.storeSplit(initrd?.start.rawValue ?? 0, low: Offset.ramdiskImage,
                         high: Offset.extendedRamdiskImage, in: &page)
         Self.storeSplit(initrd?.size ?? 0, low: Offset.ramdiskSize, high: Offset.extendedRamdiskSize, in: &page)
+        page.storeLittleEndian(rsdp?.rawValue ?? 0, at: Offset.acpiRSDPAddress)
         page[Offset.e820Entries] = UInt8(memoryMap.count)
         for (index, entry) in memoryMap.enumerated() {
             let offset = Offset.e820Table + index * Self.e820EntrySize

@@ -55,13 +55,16 @@ enum MachineBuilder {
         let devices = try createVirtioDevices(configuration)
         var configuration = configuration
         let plan: BootPlan
+        let acpi = acpiPlacement(configuration, memory: memory)
         if let image {
-            if !devices.isEmpty,
-               ImageLoader.detect(image.bytes, flat: image.flat != nil, bootProtocol: configuration.bootProtocol) != .flat {
+            let format = ImageLoader.detect(image.bytes, flat: image.flat != nil, bootProtocol: configuration.bootProtocol)
+            if !devices.isEmpty, format != .flat,
+               announcesVirtioOnCommandLine(format: format, acpi: acpi != nil) {
                 configuration.commandLine = announce(devices.count, on: configuration.commandLine)
             }
-            plan = try loadKernel(image, configuration, memory: memory)
+            plan = try loadKernel(image, configuration, memory: memory, acpi: acpi)
             try writeMPTable(configuration, memory: memory, plan: plan)
+            try writeACPITables(configuration, placement: acpi, virtioCount: devices.count, memory: memory, plan: plan)
         } else {
             plan = BootPlan.restoredFromSnapshot
         }
@@ -86,6 +89,7 @@ enum MachineBuilder {
         let cmos = CMOSPort(memoryBelow4GiB: below4GiB, memoryAbove4GiB: memory.size - below4GiB,
                             cpuCount: configuration.vcpuCount)
         var portBus = try buildPortBus(serial: serial, keyboard: keyboard, cmos: cmos)
+        let sci = configuration.acpi ? try attachACPIDevices(vm: vm, bus: &portBus) : nil
         let probes = try attachProbes(configuration.probes, vm: vm, memory: memory, ports: &portBus, mmio: &mmioBus)
         let ports = portBus.freeze()
         let mmio = mmioBus.freeze()
@@ -98,7 +102,8 @@ enum MachineBuilder {
                             virtioConsole: devices.lazy.compactMap { $0.device as? VirtioConsole }.first,
                             vsock: vsock,
                             ioThread: ioThread,
-                            interruptEvents: [serialIRQ.event, keyboardIRQ.event, mouseIRQ.event] + events,
+                            interruptEvents: [serialIRQ.event, keyboardIRQ.event, mouseIRQ.event]
+                                + (sci.map { [$0.event] } ?? []) + events,
                             probes: probes.devices)
     }
 
@@ -221,10 +226,10 @@ enum MachineBuilder {
     }
 
     static func loadKernel(_ image: KernelImage, _ configuration: MachineConfiguration,
-                           memory: GuestMemory) throws(VMMError) -> BootPlan {
+                           memory: GuestMemory, acpi: ACPIPlacement? = nil) throws(VMMError) -> BootPlan {
         let options = LoadOptions(commandLine: configuration.commandLine, flat: image.flat, imageName: image.name,
                                   initrd: image.initrd, initrdName: configuration.initrdPath, modules: image.modules,
-                                  bootProtocol: configuration.bootProtocol, rsdpAddress: configuration.rsdpAddress)
+                                  bootProtocol: configuration.bootProtocol, acpi: acpi)
         do { return try ImageLoader.load(image.bytes, into: memory, options: options) } catch { throw .loader(error) }
     }
 

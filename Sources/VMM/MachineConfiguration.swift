@@ -42,8 +42,9 @@ public struct MachineConfiguration: Sendable {
     public var modules: [ModuleFile] = []
     /// Which entry point of an ELF kernel to use (`--boot-protocol`).
     public var bootProtocol: BootProtocol = .auto
-    /// The ACPI RSDP's address, passed to a PVH kernel in `hvm_start_info`; 0: none.
-    public var rsdpAddress: UInt64 = 0
+    /// ACPI tables (RSDP at 0xE0000, MADT, FADT, DSDT) and the fixed ACPI hardware
+    /// (PM1 blocks, PM timer, reset register); `--no-acpi` leaves both out.
+    public var acpi = true
     /// What a guest reset (i8042 0xFE, KVM reset event) does.
     public var onReset: ResetAction = .exit
     /// virtio-blk disks, in order (the first is /dev/vda in Linux).

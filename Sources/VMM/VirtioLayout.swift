@@ -5,8 +5,9 @@ public enum VirtioLayout {
     public static let base: UInt64 = 0xD000_0000
     public static let windowSize: UInt64 = 0x1000
     /// GSIs no legacy device uses (timer 0, keyboard 1, cascade 2, COM2 3, COM1 4,
-    /// RTC 8, mouse 12 and the FPU's 13 are taken).
-    public static let interrupts: [UInt32] = [5, 6, 7, 9, 10, 11, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23]
+    /// RTC 8, the ACPI SCI 9, mouse 12 and the FPU's 13 are taken). The SCI is
+    /// level-triggered and a virtio device edge-triggered: they cannot share a pin.
+    public static let interrupts: [UInt32] = [5, 6, 7, 10, 11, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23]
 
     /// The most virtio devices one machine can have.
     public static var capacity: Int { interrupts.count }

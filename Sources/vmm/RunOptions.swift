@@ -61,7 +61,7 @@ struct RunOptions: ParsableArguments {
     var vsock: String?
 
     @Option(name: .customLong("on-reset"),
-            help: ArgumentHelp("What a guest reset (i8042 0xFE) does: exit (as Firecracker) or restart.",
+            help: ArgumentHelp("What a guest reset (i8042 0xFE, ACPI reset register) does: exit (as Firecracker) or restart.",
                                valueName: "action"))
     var onReset: String = "exit"
 
@@ -121,6 +121,9 @@ struct RunOptions: ParsableArguments {
 
     @Flag(name: .customLong("no-huge-pages"), help: "Do not ask for transparent huge pages for guest RAM.")
     var noHugePages = false
+
+    @Flag(name: .customLong("no-acpi"), help: "Leave out the ACPI tables and the ACPI power management ports.")
+    var noACPI = false
 
     @OptionGroup var cpu: CPUOptions
 
@@ -225,6 +228,7 @@ struct RunOptions: ParsableArguments {
         configuration.cpuid = try cpu.policy()
         configuration.hugePages = !noHugePages
         configuration.seccomp = seccomp
+        configuration.acpi = !noACPI
         if trace != nil { configuration.traceCapacity = traceCapacity }
         do {
             configuration.halt = try HaltMode.parse(halt)

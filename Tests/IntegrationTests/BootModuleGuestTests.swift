@@ -1,3 +1,4 @@
+import Firmware
 import Foundation
 import Loader
 import Memory
@@ -131,7 +132,6 @@ struct PVHGuestTests {
         let run = try GuestRun.boot(guest: "pvh.elf", commandLine: "hello pvh k=v") { configuration in
             configuration.initrdPath = fixture.files[0].path
             configuration.modules = [ModuleFile(path: fixture.files[1].path, arguments: "second")]
-            configuration.rsdpAddress = 0xE_0000
         }
         let plan = run.plan.bootPlan
         #expect(plan.format == .pvh)
@@ -140,7 +140,9 @@ struct PVHGuestTests {
         expected += "pvh: entry cs 00000008 cr0 00000011 cr4 00000000 eflags 00000002\n"
         expected += "pvh: cmdline 'hello pvh k=v'\n"
         expected += "pvh: rsdp 00000000000e0000\n"
-        let map = MemoryMap.pc(for: try GuestMemory(pcRAMSize: 64 << 20, hugePages: false))
+        // ACPI is on by default: the start info has the RSDP and the map lists the tables as ACPI data.
+        let map = MemoryMap.pc(for: try GuestMemory(pcRAMSize: 64 << 20, hugePages: false),
+                               acpiTables: GuestRange(start: GuestAddress(ACPITables.regionBase), size: ACPITables.regionSize))
         expected += "pvh: memmap \(map.count)\n"
         for entry in map {
             expected += String(format: "pvh: mem %016llx %016llx %d\n", entry.base.rawValue, entry.length,

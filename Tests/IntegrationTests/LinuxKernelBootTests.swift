@@ -116,6 +116,7 @@ struct LinuxKernelBootTests {
             configuration.bootProtocol = .linux
             configuration.memorySize = 512 << 20
             configuration.vcpuCount = 2
+            configuration.acpi = false  // With ACPI, Linux takes the CPUs from the MADT instead.
             configuration.initrdPath = initrd.path
             configuration.commandLine = Self.commandLine()
         }, timeout: 180) { output in
@@ -171,6 +172,38 @@ struct LinuxKernelBootTests {
         let rounded = String(format: "RAMDISK: [mem 0x%08llx-0x%08llx]", range.start.rawValue, pageEnd)
         let exact = String(format: "RAMDISK: [mem 0x%08llx-0x%08llx]", range.start.rawValue, range.end - 1)
         #expect(boot.output.contains(rounded) || boot.output.contains(exact), "expected \(rounded)")
+    }
+
+    /// The RSDP reaches the kernel from the zero page's acpi_rsdp_addr (the 64-bit Linux
+    /// boot protocol) and from hvm_start_info.rsdp_paddr (PVH, the default for this vmlinux).
+    @Test(arguments: [(1, BootProtocol.linux), (4, BootProtocol.pvh)])
+    func vmlinuxReadsTheACPITables(cpus: Int, bootProtocol: BootProtocol) throws {
+        let kernel = try DebianKernel.files.get()
+        let boot = try WatchedBoot.run({ configuration in
+            configuration.kernel = .file(path: kernel.vmlinux)
+            configuration.bootProtocol = bootProtocol
+            configuration.memorySize = 512 << 20
+            configuration.vcpuCount = cpus
+            configuration.commandLine = Self.commandLine()
+        }, timeout: 180) { output in
+            output.contains("smpboot: Allowing \(cpus) CPUs")
+        }
+        let found = boot.found
+        #expect(found, "no smpboot line:\n\(boot.tail)")
+        #expect(boot.plan.rsdpAddress?.rawValue == 0xE0000)
+        #expect(boot.plan.format == (bootProtocol == .pvh ? .pvh : .linuxELF))
+        // The RSDP the boot protocol passed, then every table it leads to.
+        #expect(boot.output.contains("ACPI: RSDP 0x00000000000E0000 000024 (v02 SWIFTV)"), "\(boot.output)")
+        for table in ["XSDT", "FACP", "DSDT", "FACS", "APIC"] {
+            #expect(boot.output.contains("ACPI: \(table) 0x00000000000E"), "no \(table) line")
+        }
+        #expect(boot.output.contains("BIOS-e820: [mem 0x00000000000e0000-0x00000000000effff] ACPI data"))
+        #expect(boot.output.contains("ACPI: PM-Timer IO Port: 0x608"))
+        #expect(boot.output.contains("IOAPIC[0]: apic_id \(cpus), version 17, address 0xfec00000, GSI 0-23"))
+        #expect(boot.output.contains("ACPI: INT_SRC_OVR (bus 0 bus_irq 9 global_irq 9 high level)"))
+        #expect(!boot.output.contains("MPTABLE:"), "the MP table is not used when ACPI is there")
+        let lapics = boot.output.components(separatedBy: "ACPI: LAPIC (acpi_id[").count - 1
+        #expect(lapics == 0 || lapics == cpus, "one local APIC per vCPU if the kernel lists them")
     }
 
     @Test func bzImageDecompressorReadsTheZeroPageCommandLine() throws {

@@ -69,7 +69,8 @@ enum PVHBuilder {
 
     @Test func entersProtectedModeAtTheNoteWithEBXAtTheStartInfo() throws {
         let memory = try testMemory()
-        let options = LoadOptions(commandLine: "console=ttyS0 pvh", rsdpAddress: 0xE_0000)
+        let acpi = ACPIPlacement(rsdp: GuestAddress(0xE_0000), tables: GuestRange(start: GuestAddress(0xE_0000), size: 0x1_0000))
+        let options = LoadOptions(commandLine: "console=ttyS0 pvh", acpi: acpi)
         let plan = try ImageLoader.load(PVHBuilder.elf32(), into: memory, options: options)
         #expect(plan.format == .pvh)
         #expect(plan.mode == .protected)
@@ -87,7 +88,7 @@ enum PVHBuilder {
         #expect(try info.string(at: try info.field64(24)) == "console=ttyS0 pvh")
         #expect(try info.field64(32) == 0xE_0000)
         let map = try info.memoryMap()
-        let expected = MemoryMap.pc(for: memory)
+        let expected = MemoryMap.pc(for: memory, acpiTables: acpi.tables)
         #expect(map.count == expected.count)
         for (entry, want) in zip(map, expected) {
             #expect(entry.0 == want.base.rawValue && entry.1 == want.length && entry.2 == want.kind.rawValue)
