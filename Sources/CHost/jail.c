@@ -2,6 +2,7 @@
 #include "chost_jail.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -52,9 +53,14 @@ pid_t chost_jail_spawn(unsigned long clone_flags, int netns_fd, const char *path
     action.sa_handler = forward_signal;
     action.sa_flags = SA_RESTART;
     sigemptyset(&action.sa_mask);
+    sigset_t forwarded;
+    sigemptyset(&forwarded);
     for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(forwarded_signals[0]); i++) {
         sigaction(forwarded_signals[i], &action, NULL);
+        sigaddset(&forwarded, forwarded_signals[i]);
     }
+    // A parent may have started us with them blocked (the mask is inherited).
+    pthread_sigmask(SIG_UNBLOCK, &forwarded, NULL);
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) {
         *failed_step = CHOST_JAIL_STEP_PIPE;

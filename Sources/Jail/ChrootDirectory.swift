@@ -17,6 +17,7 @@ public enum ChrootDirectory {
         try HostFiles.makeDirectories(plan.chrootBaseDirectory, step: .chroot)
         try HostFiles.makeDirectories(plan.rootPath, step: .chroot)
         guard chmod(plan.rootPath, 0o755) == 0 else { throw .errno(.chroot, "cannot chmod \(plan.rootPath)") }
+        try HostFiles.makeDirectories(plan.rootPath + "/proc", step: .chroot)
         for mount in plan.mounts { try placeholder(for: mount, in: plan) }
         if !plan.devices.isEmpty { try checkDevicesAllowed(plan.rootPath) }
         for device in plan.devices { try makeNode(device, in: plan) }

@@ -29,6 +29,7 @@ public struct JailEntry: Sendable {
 
     public func enter() throws(JailError) {
         try bindFiles()
+        try mountProc()
         try pivot()
         for limit in resourceLimits { try limit.apply() }
         try dropPrivileges()
@@ -54,6 +55,19 @@ public struct JailEntry: Sendable {
             guard mount(nil, target, nil, flags, nil) == 0 else {
                 throw .errno(.mount, "remounting \(file.jailPath) \(file.readOnly ? "read-only, " : "")nosuid, nodev, noexec")
             }
+        }
+    }
+
+    /// libdispatch's thread-pool monitor reads /proc/<tid>/stat and crashes the
+    /// process (SIGILL) when it cannot, so the jail gets a /proc of its own: only
+    /// the process directories (`subset=pid`, Linux 5.8+), only the uid's own
+    /// (`hidepid=invisible`), and, with the PID namespace, only the jail's processes.
+    func mountProc() throws(JailError) {
+        let target = rootPath + "/proc"
+        let flags = UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        if mount("proc", target, "proc", flags, "subset=pid,hidepid=invisible") == 0 { return }
+        guard errno == EINVAL, mount("proc", target, "proc", flags, "hidepid=2") == 0 else {
+            throw .errno(.mount, "mounting proc at \(target)")
         }
     }
 

@@ -36,6 +36,9 @@ final class VMMProcess: Sendable {
     var stdout: String { output.withLock { $0.stdout } }
     var stderr: String { output.withLock { $0.stderr } }
 
+    /// The process's ID (e.g. to find its children or send it a signal).
+    var pid: pid_t { process.processIdentifier }
+
     /// Kills the process at once (SIGKILL), as an orchestrator does after a snapshot.
     func kill() {
         _ = Glibc.kill(process.processIdentifier, SIGKILL)
