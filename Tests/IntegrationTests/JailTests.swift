@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HTTPTestClient
 import Testing
 
 /// Where `vmm jail` can run: as root, with /dev/kvm, and where the kernel lets
@@ -94,7 +95,7 @@ struct JailTests {
     @Test func theJailedVMMRunsAsTheUidInNewNamespacesAndTheRoot() throws {
         let base = try JailHost.makeBase()
         defer { try? FileManager.default.removeItem(atPath: base) }
-        let jail = try VMMProcess(Array(JailHost.arguments(base: base, ["--new-netns"], run: [
+        let jail = try VMMProcess(Array(JailHost.arguments(base: base, ["--new-netns", "--resource-limit", "no-file=64"], run: [
             "--kernel", try Environment.guest("serial_rx.elf"), "--memory", "64M", "--timeout", "60"]).dropFirst()))
         #expect(jail.waitForText("serial-rx: ready"), "\(jail.stderr)")
         let children = JailHost.children(of: jail.pid)
@@ -117,11 +118,41 @@ struct JailTests {
                 #expect(inside != nil && inside != outside, "\(kind): \(String(describing: inside))")
             }
             #expect(JailHost.namespace(String(vmm), "user") == JailHost.namespace("self", "user"))
+            let limits = (try? String(contentsOfFile: "/proc/\(vmm)/limits", encoding: .utf8)) ?? ""
+            #expect(limits.split(separator: "\n").contains { $0.hasPrefix("Max open files") && $0.contains(" 64 ") },
+                    "\(limits)")
         }
         kill(jail.pid, SIGTERM)
         let result = jail.finish()
         #expect(result.status == 128 + SIGTERM, "\(result.stderr)")
         #expect(result.stderr.contains("stopped by signal 15"), "\(result.stderr)")
+    }
+
+    /// The Firecracker way: the API socket is a path inside the jail, and the files
+    /// named through the API are ones the operator placed in the root beforehand.
+    @Test func theAPIServesFromInsideTheJail() throws {
+        let base = try JailHost.makeBase()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        try FileManager.default.createDirectory(atPath: base + "/vm/root/images", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: try Environment.guest("hello.elf"),
+                                        toPath: base + "/vm/root/images/hello.elf")
+        let jail = try VMMProcess(Array(JailHost.arguments(base: base, run: ["--api-sock", "/run/api.sock"]).dropFirst()))
+        let socket = base + "/vm/root/run/api.sock"
+        var client: HTTPTestClient?
+        for _ in 0..<500 where client == nil {
+            client = try? HTTPTestClient(path: socket)
+            if client == nil { usleep(10_000) }
+        }
+        guard let client else {
+            jail.kill()
+            Issue.record("no API socket at \(socket): \(jail.finish().stderr)")
+            return
+        }
+        #expect(try client.request("PUT", "/boot-source", #"{"kernel_image_path": "/images/hello.elf"}"#).status == 204)
+        #expect(try client.request("PUT", "/actions", #"{"action_type": "InstanceStart"}"#).status == 204)
+        let result = jail.finish()
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stdout.contains("Hello from a multiboot guest"), "\(result.stdout)")
     }
 
     @Test func cgroupLimitsAreWrittenWhereTheHostHasTheControllers() throws {
