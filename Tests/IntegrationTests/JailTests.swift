@@ -128,6 +128,42 @@ struct JailTests {
         #expect(result.stderr.contains("stopped by signal 15"), "\(result.stderr)")
     }
 
+    /// `--netns PATH` joins an existing network namespace (here a `sleep`'s, made by
+    /// `unshare --net`), and `--net` reaches a TAP device made there for the uid through
+    /// the jail's own /dev/net/tun.
+    @Test func aTapInAJoinedNetworkNamespace() throws {
+        guard let ip = HostTap.ipPath, FileManager.default.fileExists(atPath: "/dev/net/tun") else {
+            print("skipping the jailed TAP test: no iproute2 or no /dev/net/tun")
+            return
+        }
+        let base = try JailHost.makeBase()
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["unshare", "--net", "sleep", "60"]
+        try holder.run()
+        defer { holder.terminate() }
+        let netns = "/proc/\(holder.processIdentifier)/ns/net"
+        var made = Environment.ProcessResult(status: -1, stdout: "", stderr: "")
+        for _ in 0..<100 {  // until unshare has exec'd sleep in its new namespace
+            if JailHost.namespace(String(holder.processIdentifier), "net") != JailHost.namespace("self", "net") {
+                made = Environment.run(["nsenter", "--net=" + netns, ip, "tuntap", "add", "dev", "jtap0", "mode", "tap",
+                                        "user", "65534"])
+                break
+            }
+            usleep(10_000)
+        }
+        #expect(made.status == 0, "\(made.stderr)")
+        let result = Environment.run(JailHost.arguments(base: base, ["--netns", netns], run: [
+            "--kernel", try Environment.guest("hello.elf"), "--memory", "64M", "--net", "tap=jtap0"]))
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stdout == "Hello from a multiboot guest\n")
+        let tun = try FileManager.default.attributesOfItem(atPath: base + "/vm/root/dev/net/tun")
+        #expect(tun[.type] as? FileAttributeType == .typeCharacterSpecial)
+        // The same TAP name is unknown in the host's namespace: the jail did join the other one.
+        #expect(Environment.run([ip, "link", "show", "jtap0"]).status != 0)
+    }
+
     /// The Firecracker way: the API socket is a path inside the jail, and the files
     /// named through the API are ones the operator placed in the root beforehand.
     @Test func theAPIServesFromInsideTheJail() throws {
