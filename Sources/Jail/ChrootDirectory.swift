@@ -23,6 +23,7 @@ public enum ChrootDirectory {
         for device in plan.devices { try makeNode(device, in: plan) }
         for directory in plan.writableDirectories {
             let path = plan.hostPath(ofJailPath: directory)
+            try refuseSymbolicLinks(directory, in: plan)
             try HostFiles.makeDirectories(path, step: .chroot)
             guard chown(path, plan.uid, plan.gid) == 0, chmod(path, 0o700) == 0 else {
                 throw .errno(.chroot, "cannot give \(path) to uid \(plan.uid) gid \(plan.gid)")
@@ -40,6 +41,7 @@ public enum ChrootDirectory {
             throw JailError(.placeFile, "\(mount.hostPath) (to be \(mount.jailPath) in the jail) is not a regular file")
         }
         let target = plan.hostPath(ofJailPath: mount.jailPath)
+        try refuseSymbolicLinks(mount.jailPath, in: plan)
         try HostFiles.makeDirectories(HostFiles.parent(of: target), step: .placeFile)
         let fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw .errno(.placeFile, "cannot create the mount point \(target)") }
@@ -64,6 +66,7 @@ public enum ChrootDirectory {
             throw JailError(.device, "\(device.hostPath) is not a character device")
         }
         let target = plan.hostPath(ofJailPath: device.jailPath)
+        try refuseSymbolicLinks(device.jailPath, in: plan)
         try HostFiles.makeDirectories(HostFiles.parent(of: target), step: .device)
         if HostFiles.exists(target) && unlink(target) != 0 { throw .errno(.device, "cannot replace \(target)") }
         guard mknod(target, S_IFCHR | 0o600, status.st_rdev) == 0 else {
@@ -71,6 +74,22 @@ public enum ChrootDirectory {
         }
         guard chown(target, plan.uid, plan.gid) == 0 else {
             throw .errno(.device, "cannot give \(target) to uid \(plan.uid) gid \(plan.gid)")
+        }
+    }
+
+    /// A reused root may hold what an earlier jailed VMM left in its directories: a
+    /// symbolic link there would make root chown or create files outside the jail.
+    /// Refuses any link on the way to `jailPath` (one jail per id at a time).
+    static func refuseSymbolicLinks(_ jailPath: String, in plan: JailPlan) throws(JailError) {
+        var current = plan.rootPath
+        for component in jailPath.split(separator: "/") {
+            current += "/" + component
+            var status = stat()
+            guard lstat(current, &status) == 0 else { return }
+            if (status.st_mode & S_IFMT) == S_IFLNK {
+                throw JailError(.chroot, "\(current) is a symbolic link (left by an earlier run?); "
+                    + "remove \(plan.rootPath) and run again")
+            }
         }
     }
 }

@@ -274,9 +274,15 @@ struct JailTests {
              "jail: network namespace: cannot open the network namespace /nonexistent/netns: No such file or directory"),
             ("output in the jail's root", JailHost.arguments(base: base, run: ["--kernel", hello, "--stats-json", "/s.json"]),
              "jail: options: --stats-json /s.json: give an absolute path inside the jail, in a directory"),
+            ("symbolic link left in a reused root", JailHost.arguments(base: base, id: "reused",
+                run: ["--kernel", hello, "--stats-json", "/out/sub/s.json"]),
+             "jail: chroot directory: \(base)/reused/root/out/sub is a symbolic link"),
             ("bad id", JailHost.arguments(base: base, id: "../x", run: ["--kernel", hello]),
              "jail: options: --id '../x' must be 1 to 64 letters"),
         ]
+        // What a jailed VMM owning /out could have left for the next run with this id.
+        try FileManager.default.createDirectory(atPath: base + "/reused/root/out", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: base + "/reused/root/out/sub", withDestinationPath: "/etc")
         for (what, arguments, message) in cases {
             let result = Environment.run(arguments)
             #expect(result.status == 2, "\(what): \(result.status) \(result.stderr)")
