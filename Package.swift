@@ -69,12 +69,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // vmm jail: chroot, namespaces, cgroup v2 and dropped privileges for the VMM. No KVM.
+        .target(name: "Jail", dependencies: ["CHost"]),
         // vmm lab: experiments with built-in guests that measure virtualization costs.
         .target(name: "Lab", dependencies: ["VMM", "KVM", "Memory", "CPUModel"]),
         .executableTarget(
             name: "vmm",
             dependencies: [
-                "VMM", "CPUModel", "Lab", "API", "Devices", "Seccomp",
+                "VMM", "CPUModel", "Lab", "API", "Devices", "Seccomp", "Jail",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -106,6 +108,7 @@ let package = Package(
             dependencies: ["VMM", "KVM", "CPUModel", "Loader", "Firmware", "Snapshot", "vmm", "LibraryExample", "API",
                            "HTTPTestClient"]
         ),
+        .testTarget(name: "JailTests", dependencies: ["Jail"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "VMM", "KVM", "CPUModel"]),
     ],
     swiftLanguageModes: [.v6]

@@ -11,7 +11,7 @@ struct VMMCommand: ParsableCommand {
             (HLT, power-off), 2 setup error, 4 guest crash (triple fault), 6 KVM could not go on, \
             8 --strict-io violation, 124 timeout, 128+N signal N.
             """,
-        subcommands: [Run.self, Demo.self, CPUIDCommand.self, LabCommand.self, SnapshotRebase.self,
-                      SeccompProbe.self],
+        subcommands: [Run.self, Demo.self, CPUIDCommand.self, LabCommand.self, SnapshotRebase.self, JailCommand.self,
+                      JailStage2.self, SeccompProbe.self],
         defaultSubcommand: Run.self)
 }

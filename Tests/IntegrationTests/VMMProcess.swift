@@ -33,7 +33,8 @@ final class VMMProcess: Sendable {
         }
     }
 
-    var pid: Int32 { process.processIdentifier }
+    /// The process's ID (e.g. to find its children or send it a signal).
+    var pid: pid_t { process.processIdentifier }
     var stdout: String { output.withLock { $0.stdout } }
     var stderr: String { output.withLock { $0.stderr } }
 
