@@ -5,7 +5,7 @@
 public struct ResourceLimits: Sendable, Equatable {
     /// Guest RAM at most (`memory`, default 64 GiB).
     public var memory: UInt64 = 64 << 30
-    /// virtio devices at most (`devices`, default and ceiling 16: one interrupt line each).
+    /// virtio devices at most (`devices`, default and ceiling 15: one interrupt line each, GSI 9 being the ACPI SCI).
     public var devices: Int = VirtioLayout.capacity
     /// Bytes of log lines written at most, over the whole run (`log-bytes`, default
     /// 64 MiB); later lines are dropped and counted, after one line saying so.

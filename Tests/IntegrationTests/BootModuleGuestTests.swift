@@ -195,7 +195,7 @@ struct PVHGuestTests {
     }
 
     @Test func pvhWithoutModulesOrRSDP() throws {
-        let run = try GuestRun.boot(guest: "pvh.elf")
+        let run = try GuestRun.boot(guest: "pvh.elf") { configuration in configuration.acpi = false }
         #expect(run.output.contains("pvh: cmdline ''\npvh: rsdp 0000000000000000\n"), "\(run.output)")
         #expect(run.output.hasSuffix("pvh: modules 0\npvh: done\n"))
         #expect(run.reason == .debugExit(status: 1))
