@@ -24,6 +24,12 @@ public struct PM1Control: Sendable, Equatable {
         self.softOffType = softOffType
     }
 
+    /// The register as a snapshot holds it; only BM_RLD and SLP_TYP are kept.
+    public init(softOffType: UInt8, value: UInt16) {
+        self.softOffType = softOffType
+        stored = value & (Self.busMasterReload | Self.sleepTypeMask)
+    }
+
     public var value: UInt16 { stored | Self.sciEnable }
 
     public func read(offset: UInt64, width: Int) -> UInt64 {
@@ -58,7 +64,10 @@ public final class PM1ControlPort: BusDevice {
         state = Mutex(PM1Control(softOffType: softOffType))
     }
 
-    public var registers: PM1Control { state.withLock { $0 } }
+    public var registers: PM1Control {
+        get { state.withLock { $0 } }
+        set { state.withLock { $0 = newValue } }
+    }
 
     public func read(offset: UInt64, data: UnsafeMutableRawBufferPointer) {
         let value = state.withLock { $0.read(offset: offset, width: data.count) }

@@ -27,6 +27,12 @@ public struct PM1Event: Sendable, Equatable {
 
     public init() {}
 
+    /// Registers as a snapshot holds them; bits that do not exist are dropped.
+    public init(status: UInt16, enable: UInt16) {
+        self.status = status
+        self.enable = enable & Self.enableMask
+    }
+
     /// True when an enabled event is pending: the SCI is asserted.
     public var sciPending: Bool { status & enable != 0 }
 
@@ -79,7 +85,10 @@ public final class PM1EventPort: BusDevice {
         self.sci = sci
     }
 
-    public var registers: PM1Event { state.withLock { $0 } }
+    public var registers: PM1Event {
+        get { state.withLock { $0 } }
+        set { state.withLock { $0 = newValue } }
+    }
 
     public func read(offset: UInt64, data: UnsafeMutableRawBufferPointer) {
         let value = state.withLock { $0.read(offset: offset, width: data.count) }

@@ -3,6 +3,7 @@ import Firmware
 import KVM
 import Loader
 import Memory
+import Snapshot
 
 /// The ACPI steps of the build: where the tables go, writing them, and the fixed
 /// hardware the FADT describes (PM1 event and control blocks, PM timer, reset
@@ -55,17 +56,23 @@ extension MachineBuilder {
         return format != .bzImage && format != .linuxELF && format != .pvh
     }
 
-    /// The fixed ACPI hardware on the port bus; returns the SCI's eventfd line.
-    static func attachACPIDevices(vm: VMFD, bus: inout IOBusBuilder) throws(VMMError) -> EventInterruptLine {
+    /// The fixed ACPI hardware on the port bus; returns the SCI's eventfd line and
+    /// the devices whose state a snapshot keeps.
+    static func attachACPIDevices(vm: VMFD, bus: inout IOBusBuilder) throws(VMMError)
+        -> (sci: EventInterruptLine, devices: [any StateSaving])
+    {
         let sci = try interruptLine(vm: vm, gsi: UInt32(ACPIHardware.sciIRQ))
-        try bus.insert(PM1EventPort(sci: sci), name: "acpi-pm1-event", base: UInt64(ACPIHardware.pm1aEventPort),
+        let event = PM1EventPort(sci: sci)
+        let control = PM1ControlPort(softOffType: ACPIHardware.s5SleepType)
+        let timer = PMTimerPort()
+        try bus.insert(event, name: "acpi-pm1-event", base: UInt64(ACPIHardware.pm1aEventPort),
                        size: UInt64(ACPIHardware.pm1EventLength))
-        try bus.insert(PM1ControlPort(softOffType: ACPIHardware.s5SleepType), name: "acpi-pm1-control",
+        try bus.insert(control, name: "acpi-pm1-control",
                        base: UInt64(ACPIHardware.pm1aControlPort), size: UInt64(ACPIHardware.pm1ControlLength))
-        try bus.insert(PMTimerPort(), name: "acpi-pm-timer", base: UInt64(ACPIHardware.pmTimerPort),
+        try bus.insert(timer, name: "acpi-pm-timer", base: UInt64(ACPIHardware.pmTimerPort),
                        size: UInt64(ACPIHardware.pmTimerLength))
         try bus.insert(ResetRegister(resetValue: ACPIHardware.resetValue), name: "acpi-reset",
                        base: UInt64(ACPIHardware.resetPort), size: 1)
-        return sci
+        return (sci, [event, control, timer])
     }
 }

@@ -4,6 +4,7 @@ import KVM
 import Loader
 import Logging
 import Memory
+import Snapshot
 import SystemPackage
 import Virtio
 
@@ -19,6 +20,8 @@ struct BuiltMachine {
     let serial: SerialPort
     let keyboard: KeyboardController
     let cmos: CMOSPort
+    /// The fixed ACPI hardware with state (PM1 blocks, PM timer); empty with ACPI off.
+    var acpiDevices: [any StateSaving] = []
     /// The coalesced write ring, when coalesced zones were registered.
     let coalesced: CoalescedRing?
     /// virtio-mmio devices and the thread that serves their queues.
@@ -89,7 +92,7 @@ enum MachineBuilder {
         let cmos = CMOSPort(memoryBelow4GiB: below4GiB, memoryAbove4GiB: memory.size - below4GiB,
                             cpuCount: configuration.vcpuCount)
         var portBus = try buildPortBus(serial: serial, keyboard: keyboard, cmos: cmos)
-        let sci = configuration.acpi ? try attachACPIDevices(vm: vm, bus: &portBus) : nil
+        let acpiHardware = configuration.acpi ? try attachACPIDevices(vm: vm, bus: &portBus) : nil
         let probes = try attachProbes(configuration.probes, vm: vm, memory: memory, ports: &portBus, mmio: &mmioBus)
         let ports = portBus.freeze()
         let mmio = mmioBus.freeze()
@@ -98,12 +101,13 @@ enum MachineBuilder {
                                                    virtioCount: virtio.count,
                                                    extra: configuration.coalescedZones + probes.coalesced)
         return BuiltMachine(system: system, vm: vm, memory: memory, plan: plan, ports: ports, mmio: mmio,
-                            vcpus: vcpus, serial: serial, keyboard: keyboard, cmos: cmos, coalesced: coalesced, virtio: virtio,
+                            vcpus: vcpus, serial: serial, keyboard: keyboard, cmos: cmos,
+                            acpiDevices: acpiHardware?.devices ?? [], coalesced: coalesced, virtio: virtio,
                             virtioConsole: devices.lazy.compactMap { $0.device as? VirtioConsole }.first,
                             vsock: vsock,
                             ioThread: ioThread,
                             interruptEvents: [serialIRQ.event, keyboardIRQ.event, mouseIRQ.event]
-                                + (sci.map { [$0.event] } ?? []) + events,
+                                + (acpiHardware.map { [$0.sci.event] } ?? []) + events,
                             probes: probes.devices)
     }
 

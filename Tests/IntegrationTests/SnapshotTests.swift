@@ -225,6 +225,17 @@ struct SnapshotTests {
             return
         }
         #expect(cpuWhat.contains("vCPU") && saved == "1" && here == "2")
+
+        // A configuration without the ACPI hardware the snapshot has.
+        var noACPI = configuration
+        noACPI.acpi = false
+        let acpi = Self.snapshotError { () throws(VMMError) in
+            _ = try VirtualMachine(configuration: noACPI, restoringFrom: files.state, memoryPath: files.memory)
+        }
+        guard case .mismatch(let acpiWhat, _, _) = acpi, acpiWhat.contains("ACPI") else {
+            Issue.record("ACPI off: \(String(describing: acpi))")
+            return
+        }
     }
 
     @Test func snapshotNeedsAPausedVMAndTrackingForDiffs() throws {

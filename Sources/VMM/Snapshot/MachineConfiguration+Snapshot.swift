@@ -37,6 +37,7 @@ extension MachineConfiguration {
         }
         writer.write(UInt32(msrRules.count))
         for rule in msrRules { rule.encode(into: &writer) }
+        writer.write(acpi)
     }
 
     /// The configuration a snapshot's "config" section describes, on top of the
@@ -86,6 +87,7 @@ extension MachineConfiguration {
         let ruleCount = try reader.readUInt32("msr rule count")
         guard ruleCount <= 64 else { throw .invalidValue(field: "config.msr rule count", reason: "\(ruleCount)") }
         for _ in 0..<ruleCount { configuration.msrRules.append(try MSRRule.decode(&reader)) }
+        configuration.acpi = try reader.readBool("acpi")
         try reader.finish()
         return configuration
     }
@@ -108,6 +110,10 @@ extension MachineConfiguration {
         if nets.count != saved.nets.count {
             return .mismatch(what: "the number of network devices", snapshot: "\(saved.nets.count)",
                              machine: "\(nets.count)")
+        }
+        if acpi != saved.acpi {
+            return .mismatch(what: "ACPI (its tables and power management ports)", snapshot: "\(saved.acpi)",
+                             machine: "\(acpi)")
         }
         if rng != saved.rng { return .mismatch(what: "virtio-rng", snapshot: "\(saved.rng)", machine: "\(rng)") }
         if virtioConsole != saved.virtioConsole {

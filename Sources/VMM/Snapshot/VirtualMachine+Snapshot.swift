@@ -153,6 +153,7 @@ extension VirtualMachine {
             (machine.keyboard.stateSectionName, machine.keyboard),
             (machine.cmos.stateSectionName, machine.cmos),
         ]
+        devices += machine.acpiDevices.map { ($0.stateSectionName, $0) }
         for (index, transport) in machine.virtio.enumerated() {
             devices.append((SavedMachine.virtioSectionName(index), transport))
         }
