@@ -60,10 +60,10 @@ for target in "${run[@]}"; do
     "$fuzzer" "$target" "${options[@]}" "$corpus" "${inputs[@]}" >"$log" 2>&1
     code=$?
     set -e
-    grep -E '^#[0-9]+ +(INITED|DONE|pulse)' "$log" | tail -3
-    executions=$(grep -Eo 'stat::number_of_executed_units: [0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1)
-    rate=$(grep -Eo 'stat::average_exec_per_sec: [0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1)
-    last=$(grep -E '^#[0-9]+' "$log" | grep -E 'cov: ' | tail -1)
+    grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)' "$log" | tail -2 || true
+    executions=$(grep -Eo 'stat::number_of_executed_units:[[:space:]]+[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1 || true)
+    rate=$(grep -Eo 'stat::average_exec_per_sec:[[:space:]]+[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1 || true)
+    last=$(grep -E '^#[0-9]+' "$log" | grep -E 'cov: ' | tail -1 || true)
     cov=$(grep -Eo 'cov: [0-9]+' <<<"$last" | grep -Eo '[0-9]+' || true)
     ft=$(grep -Eo 'ft: [0-9]+' <<<"$last" | grep -Eo '[0-9]+' || true)
     crashes=$(find "$artifacts" -type f | wc -l)
@@ -71,7 +71,7 @@ for target in "${run[@]}"; do
     summary+=("$line")
     if [ "$code" -ne 0 ]; then
         status=1
-        grep -E 'ERROR|Fatal error|==[0-9]+==|Test unit written' "$log" | head -10
+        grep -E 'ERROR|Fatal error|==[0-9]+==|Test unit written' "$log" | head -10 || true
     fi
 done
 echo "== summary (logs in .build/fuzz-logs, artifacts in .build/fuzz-artifacts)"

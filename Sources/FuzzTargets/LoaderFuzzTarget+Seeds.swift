@@ -6,8 +6,10 @@ extension LoaderFuzzTarget {
         var result: [(name: String, bytes: [UInt8])] = []
         for image in guestImages {
             if image.name.hasSuffix(".bin") {
+                // Real-mode code at 0x7C00 (as a boot sector), the others at 1 MiB.
                 let mode: UInt8 = image.name.contains("64") ? 3 : image.name.contains("32") ? 2 : 1
-                result.append(("flat-\(image.name)", [mode, 0x00, 0x00, 0x10, 0x00] + image.bytes))
+                let address: [UInt8] = mode == 1 ? [0x00, 0x7C, 0x00, 0x00] : [0x00, 0x00, 0x10, 0x00]
+                result.append(("flat-\(image.name)", [mode] + address + image.bytes))
             } else {
                 result.append((image.name, [16] + image.bytes))
             }
