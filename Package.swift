@@ -5,6 +5,7 @@ let package = Package(
     name: "swift-vmm",
     products: [
         .executable(name: "vmm", targets: ["vmm"]),
+        .executable(name: "vmm-fuzz", targets: ["FuzzMain"]),
         .library(name: "VMM", targets: ["VMM"]),
     ],
     dependencies: [
@@ -71,6 +72,18 @@ let package = Package(
         ),
         // vmm jail: chroot, namespaces, cgroup v2 and dropped privileges for the VMM. No KVM.
         .target(name: "Jail", dependencies: ["CHost"]),
+        // Fuzz targets: one entry per parser that takes untrusted bytes (docs/security.md).
+        .target(
+            name: "FuzzTargets",
+            dependencies: [
+                "Virtio", "Memory", "Devices", "Loader", "Snapshot", "API",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // vmm-fuzz: libFuzzer driver for FuzzTargets (scripts/fuzz.sh), or a replayer.
+        .executableTarget(name: "FuzzMain", dependencies: ["FuzzTargets"]),
         // vmm lab: experiments with built-in guests that measure virtualization costs.
         .target(name: "Lab", dependencies: ["VMM", "KVM", "Memory", "CPUModel"]),
         .executableTarget(
@@ -109,6 +122,7 @@ let package = Package(
                            "HTTPTestClient"]
         ),
         .testTarget(name: "JailTests", dependencies: ["Jail"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"], exclude: ["Inputs", "Seeds"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "VMM", "KVM", "CPUModel"]),
     ],
     swiftLanguageModes: [.v6]
