@@ -35,7 +35,8 @@ if [ "$which" = seeds ]; then
     # The multiboot, plain ELF and flat test guests; the rest are larger variants.
     "$fuzzer" seeds Tests/FuzzRegressionTests/Seeds \
         "$guests"/hello.elf "$guests"/exitcode.elf "$guests"/elf32.elf "$guests"/elf64.elf \
-        "$guests"/protected.elf "$guests"/real.bin "$guests"/flat32.bin "$guests"/flat64.bin
+        "$guests"/protected.elf "$guests"/real.bin "$guests"/flat32.bin "$guests"/flat64.bin \
+        "$guests"/pvh.elf "$guests"/acpi.elf
     exit 0
 fi
 

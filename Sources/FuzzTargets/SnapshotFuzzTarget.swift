@@ -4,9 +4,9 @@ import Snapshot
 import Virtio
 
 /// Fuzzes the snapshot state file and the restore path of every device that saves
-/// state: the serial port, the i8042, the CMOS and one virtio-mmio transport of each
+/// state: the serial port, the i8042, the CMOS, one virtio-mmio transport of each
 /// device type (over the virtio targets' guest memory, with the rings of
-/// `VirtqueueFuzzTarget.ringImage`).
+/// `VirtqueueFuzzTarget.ringImage`) and the ACPI PM1 blocks and PM timer.
 ///
 /// The first byte picks a mode: 0 `StateFile(decoding:)` of the rest as it is;
 /// 1 the same after appending the rest's correct CRC-32 (so the parser behind the
@@ -77,12 +77,17 @@ func makeFuzzStateDevices() -> [FuzzStateDevice] {
     let cmos = CMOSPort(memoryBelow4GiB: 32 << 20, memoryAbove4GiB: 0, cpuCount: 1,
                         clock: FixedWallClock(secondsSinceEpoch: 1_700_000_000))
     devices.append(FuzzStateDevice(name: cmos.stateSectionName, saving: cmos))
-    guard let memory = FuzzMemory.make(contents: VirtqueueFuzzTarget.ringImage()) else { return devices }
-    for (index, kind) in FuzzDeviceKind.allCases.enumerated() {
-        guard let device = kind.make() else { continue }
-        let transport = VirtioMMIODevice(device: device, memory: memory, interrupt: DisconnectedInterruptLine(),
-                                         log: { _ in }, stateSectionName: "virtio.\(index)")
-        devices.append(FuzzStateDevice(name: transport.stateSectionName, saving: transport))
+    if let memory = FuzzMemory.make(contents: VirtqueueFuzzTarget.ringImage()) {
+        for (index, kind) in FuzzDeviceKind.allCases.enumerated() {
+            guard let device = kind.make() else { continue }
+            let transport = VirtioMMIODevice(device: device, memory: memory, interrupt: DisconnectedInterruptLine(),
+                                             log: { _ in }, stateSectionName: "virtio.\(index)")
+            devices.append(FuzzStateDevice(name: transport.stateSectionName, saving: transport))
+        }
     }
+    // The fixed ACPI hardware, last so that the seeds' device numbers above stay put.
+    let acpi: [any StateSaving] = [PM1EventPort(sci: DisconnectedInterruptLine()), PM1ControlPort(softOffType: 5),
+                                   PMTimerPort()]
+    devices += acpi.map { FuzzStateDevice(name: $0.stateSectionName, saving: $0) }
     return devices
 }
