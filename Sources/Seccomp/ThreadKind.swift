@@ -56,7 +56,12 @@ enum SyscallLists {
 
     static let vcpu: [SyscallRule] = [
         .allow(.ioctl, argument: 1, oneOf: KVMRequest.vcpuRunTime),
-    ] + runtime + [.allow(.writev), .allow(.read)]
+    ] + runtime + [
+        .allow(.writev), .allow(.read),
+        // A driver's reset of virtio-vsock (Status 0, on the vCPU thread) closes its
+        // connections, taking each socket out of the I/O thread's epoll set.
+        .allow(.epoll_ctl),
+    ]
 
     /// Reading and writing descriptors the thread was given (disks, TAP, sockets, eventfds).
     static let descriptorIO: [SyscallRule] = [

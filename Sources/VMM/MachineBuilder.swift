@@ -301,6 +301,11 @@ enum MachineBuilder {
             try ioThread.watch(event) { transport.processQueue(queue) }
             events.append(event)
         }
+        // At DRIVER_OK the queues are served by the I/O thread, not the vCPU thread.
+        let notifications = Array(events.dropFirst())
+        transport.queueKick = { queue in
+            if notifications.indices.contains(queue) { _ = notifications[queue].signal() }
+        }
         return (transport, events)
     }
 

@@ -25,6 +25,7 @@ public final class VirtioMMIODevice: BusDevice {
     private struct Hooks {
         var onActivate: (@Sendable () -> Void)?
         var onReset: (@Sendable () -> Void)?
+        var queueKick: (@Sendable (Int) -> Void)?
     }
 
     /// Wraps `device`, whose queues live in `memory`; interrupts go to `interrupt`
@@ -48,6 +49,17 @@ public final class VirtioMMIODevice: BusDevice {
         set { hooks.withLock { $0.onActivate = newValue } }
     }
 
+    /// How to have queue N served by another thread. At DRIVER_OK every ready queue
+    /// is served once (buffers may have been added before); with a kick set, the
+    /// VMM signals each queue's ioeventfd instead, so the I/O thread does the
+    /// device's work (disk, TAP, socket calls) and the vCPU thread that wrote the
+    /// Status register stays within its seccomp list. nil: served on the caller's
+    /// thread.
+    public var queueKick: (@Sendable (Int) -> Void)? {
+        get { hooks.withLock { $0.queueKick } }
+        set { hooks.withLock { $0.queueKick = newValue } }
+    }
+
     /// Called (outside the lock) when the driver resets the device.
     public var onReset: (@Sendable () -> Void)? {
         get { hooks.withLock { $0.onReset } }
@@ -68,7 +80,14 @@ public final class VirtioMMIODevice: BusDevice {
         let width = data.count
         let event = transport.withLock { $0.write(offset: offset, value: value, width: width) }
         switch event {
-        case .activated: hooks.withLock { $0.onActivate }?()
+        case .activated:
+            let (onActivate, kick) = hooks.withLock { ($0.onActivate, $0.queueKick) }
+            onActivate?()
+            if let kick {
+                for queue in 0..<queueCount { kick(queue) }
+            } else {
+                transport.withLock { $0.serveReadyQueues() }
+            }
         case .reset: hooks.withLock { $0.onReset }?()
         case .none: break
         }

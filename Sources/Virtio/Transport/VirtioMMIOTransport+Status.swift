@@ -45,15 +45,15 @@ extension VirtioMMIOTransport {
         return nil
     }
 
-    /// DRIVER_OK: queues learn the negotiated ring features, the device starts,
-    /// and each ready queue is served once in case buffers were added before.
+    /// DRIVER_OK: queues learn the negotiated ring features and the device starts.
+    /// `VirtioMMIODevice` then has each ready queue served once, in case buffers
+    /// were added before (see `queueKick`).
     private mutating func activate() {
         for index in queues.indices {
             queues[index].eventIndex = driverFeatures & VirtioFeature.eventIndex != 0
             queues[index].indirectDescriptors = driverFeatures & VirtioFeature.indirectDescriptors != 0
         }
         device.activate(features: driverFeatures)
-        serveReadyQueues()
     }
 
     /// Status 0: the device and every queue return to their initial state.
