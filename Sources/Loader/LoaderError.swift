@@ -82,8 +82,8 @@ public enum LoaderError: Error, Equatable, CustomStringConvertible {
             return "\(count) modules need \(needed) bytes for their list and strings, but only \(available) "
                 + "are left in the boot information page; pass fewer modules or shorter strings"
         case .modulesNotSupported(let format):
-            return "modules (--module, or --initrd as a module) can only be passed to a multiboot, PVH or Linux "
-                + "kernel; this image is \(format.rawValue)"
+            return "modules (--module) can only be passed to a multiboot or PVH kernel (a Linux kernel takes "
+                + "one --initrd); this image is \(format.rawValue)"
         case .noPVHEntry:
             return "--boot-protocol pvh: the image has no Xen ELF note XEN_ELFNOTE_PHYS32_ENTRY (type 18) "
                 + "giving a PVH entry point"

@@ -15,7 +15,6 @@ enum PVHLoader {
         let commandLine = try MultibootLoader.commandLineBytes(options.commandLine)
         var load = LoadPlan(pieces: try elf.pieces(), structures: structures(startInfo: [], commandLine: commandLine))
         try load.check(in: memory)
-        if let initrd = options.initrd, initrd.isEmpty { throw .emptyInitrd }
         let modules = ModulePlacement.modules(options)
         let names = ModulePlacement.names(options)
         let ranges = try ModulePlacement.place(modules.map { UInt64($0.bytes.count) }, names: names,

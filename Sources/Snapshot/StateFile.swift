@@ -7,8 +7,9 @@
 /// so a changed or truncated file is rejected whole.
 public struct StateFile: Sendable, Equatable {
     public static let magic: [UInt8] = Array("SWVMSNAP".utf8)
-    public static let currentVersion: UInt32 = 1
-    public static let supportedVersions: ClosedRange<UInt32> = 1...1
+    /// 2: the machine shape records ACPI, and virtio devices skip GSI 9 (the SCI).
+    public static let currentVersion: UInt32 = 2
+    public static let supportedVersions: ClosedRange<UInt32> = 2...2
     /// Sections larger than this are refused on reading (a guest's state is kilobytes).
     public static let largestSection = 64 << 20
     public static let mostSections = 4096

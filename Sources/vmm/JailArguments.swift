@@ -6,9 +6,11 @@ import Glibc
 
 /// The `vmm run` arguments given to `vmm jail`, rewritten for the jail.
 ///
-/// Files the VMM reads (`--kernel`, `--initrd`, `--drive`, `--config-file`) are host
-/// paths: each is bind-mounted into the jail and its argument rewritten to the jailed
-/// path (`/boot/kernel/NAME`, `/boot/initrd/NAME`, `/drives/N/NAME`, `/config/NAME`).
+/// Files the VMM reads (`--kernel`, `--initrd`, `--module`, `--drive`, `--config-file`,
+/// `--cpuid-file`) are host paths: each is bind-mounted into the jail and its argument
+/// rewritten to the jailed path (`/boot/kernel/NAME`, `/boot/initrd/NAME`,
+/// `/boot/modules/N/NAME`, `/drives/N/NAME`, `/config/NAME`). A module's string is
+/// then its jailed path and arguments.
 /// Files and sockets the VMM creates (`--api-sock`, `--vsock uds=`, `--stats-json`,
 /// `--trace`, `--metrics-file`) are paths inside the jail, as with Firecracker's
 /// jailer: their directory is created there, owned by the jail's uid, and the host
@@ -19,7 +21,7 @@ struct JailArguments: Equatable {
     var devices: [JailDevice] = [.kvm]
     var writableDirectories: [String] = []
 
-    static let inputOptions = ["--kernel", "--initrd", "--drive", "--config-file"]
+    static let inputOptions = ["--kernel", "--initrd", "--module", "--drive", "--config-file", "--cpuid-file"]
     static let outputOptions = ["--api-sock", "--stats-json", "--trace", "--metrics-file", "--vsock"]
 
     /// Rewrites `run` arguments (a leading "run" is dropped). `uid` is named in errors.
@@ -51,7 +53,12 @@ struct JailArguments: Equatable {
         switch option {
         case "--kernel": return bind(value, at: "/boot/kernel", readOnly: true)
         case "--initrd": return bind(value, at: "/boot/initrd", readOnly: true)
-        case "--config-file": return bind(value, at: "/config", readOnly: true)
+        case "--config-file", "--cpuid-file": return bind(value, at: "/config", readOnly: true)
+        case "--module":
+            let parts = value.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false)
+            let count = mounts.count { $0.jailPath.hasPrefix("/boot/modules/") }
+            let path = bind(String(parts[0]), at: "/boot/modules/\(count)", readOnly: true)
+            return parts.count > 1 ? path + "," + parts[1] : path
         case "--drive":
             let readOnly = value.hasSuffix(",ro")
             let path = readOnly ? String(value.dropLast(3)) : value

@@ -22,6 +22,17 @@ import Testing
         #expect(rewritten.writableDirectories.isEmpty)
     }
 
+    @Test func modulesAndTheCPUIDFileAreBoundToo() throws {
+        let rewritten = try JailArguments.rewrite([
+            "--kernel", "/k/guest.elf", "--module", "/m/a.bin,arg one,two", "--module=/m/b.bin",
+            "--cpuid-file", "/c/cpuid.json"], uid: 1000)
+        #expect(rewritten.arguments == [
+            "--kernel", "/boot/kernel/guest.elf", "--module", "/boot/modules/0/a.bin,arg one,two",
+            "--module", "/boot/modules/1/b.bin", "--cpuid-file", "/config/cpuid.json"])
+        #expect(rewritten.mounts.map(\.hostPath) == ["/k/guest.elf", "/m/a.bin", "/m/b.bin", "/c/cpuid.json"])
+        #expect(rewritten.mounts.allSatisfy { $0.readOnly })
+    }
+
     @Test func outputsAndSocketsStayInsideTheJail() throws {
         let rewritten = try JailArguments.rewrite([
             "--api-sock", "/run/api.sock", "--vsock", "cid=3,uds=/run/vsock/v.sock", "--metrics-file=/out/m.prom",
