@@ -59,12 +59,16 @@ pid_t chost_jail_spawn(unsigned long clone_flags, int netns_fd, const char *path
         sigaction(forwarded_signals[i], &action, NULL);
         sigaddset(&forwarded, forwarded_signals[i]);
     }
-    // A parent may have started us with them blocked (the mask is inherited).
-    pthread_sigmask(SIG_UNBLOCK, &forwarded, NULL);
+    // Held until the child's PID is known, so that a signal arriving before (or
+    // during) the clone is forwarded to it rather than lost; the child clears its
+    // mask. A parent may also have started us with them blocked (the mask is
+    // inherited): they are unblocked below either way.
+    pthread_sigmask(SIG_BLOCK, &forwarded, NULL);
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) {
         *failed_step = CHOST_JAIL_STEP_PIPE;
         *failed_errno = errno;
+        pthread_sigmask(SIG_UNBLOCK, &forwarded, NULL);
         return -1;
     }
     // A fork-like clone: no new stack, the child continues here.
@@ -74,6 +78,7 @@ pid_t chost_jail_spawn(unsigned long clone_flags, int netns_fd, const char *path
         *failed_errno = errno;
         close(report[0]);
         close(report[1]);
+        pthread_sigmask(SIG_UNBLOCK, &forwarded, NULL);
         return -1;
     }
     if (pid == 0) {
@@ -93,6 +98,7 @@ pid_t chost_jail_spawn(unsigned long clone_flags, int netns_fd, const char *path
         child_failed(report[1], CHOST_JAIL_STEP_EXEC);
     }
     jail_child = (pid_t)pid;
+    pthread_sigmask(SIG_UNBLOCK, &forwarded, NULL);
     close(report[1]);
     int received[2];
     ssize_t count;

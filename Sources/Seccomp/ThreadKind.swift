@@ -82,7 +82,18 @@ enum SyscallLists {
         .allow(.fallocate),
     ]
 
-    static let apiEventLoop: [SyscallRule] = descriptorIO + runtime + [
+    /// Making threads: clone for threads only (CLONE_THREAD); clone3 hides its flags
+    /// in memory, so it is refused with ENOSYS and the C library falls back to clone.
+    /// The new thread's start-up calls and what it needs to install its own filter.
+    static let threadCreation: [SyscallRule] = [
+        SyscallRule(.clone, alternatives: [[.hasBits(0, cloneThread)]]),
+        SyscallRule(.clone3, outcome: .fail(errno: enosys)),
+        .allow(.set_robust_list), .allow(.rseq), .allow(.setpriority),
+        .allow(.prctl, argument: 0, oneOf: [prSetNoNewPrivs, prSetName]),
+        .allow(.seccomp, argument: 0, oneOf: [seccompSetModeFilter]),
+    ]
+
+    static let apiEventLoop: [SyscallRule] = descriptorIO + runtime + threadCreation + [
         .allow(.accept4), .allow(.getsockname), .allow(.getpeername), .allow(.eventfd2),
         // Closing the listening channel removes the socket file (swift-nio).
         .allow(.unlink),
@@ -98,16 +109,9 @@ enum SyscallLists {
         .allow(.mincore), .allow(.eventfd2), .allow(.epoll_create1), .allow(.epoll_create), .allow(.timerfd_create),
         .allow(.socket), .allow(.socketpair), .allow(.bind), .allow(.listen), .allow(.connect), .allow(.accept4),
         .allow(.getsockname), .allow(.getpeername), .allow(.kill), .allow(.rt_sigtimedwait),
-        .allow(.set_robust_list), .allow(.rseq), .allow(.prlimit64), .allow(.getrusage), .allow(.times),
+        .allow(.prlimit64), .allow(.getrusage), .allow(.times),
         .allow(.clock_getres), .allow(.sched_setaffinity), .allow(.copy_file_range), .allow(.sendfile),
-        // Dispatch: signal sources are signalfds; its worker threads set their priority.
-        .allow(.signalfd4), .allow(.setpriority),
-        // Threads only (CLONE_THREAD); clone3 hides its flags in memory, so it is refused
-        // with ENOSYS and the C library falls back to clone.
-        SyscallRule(.clone, alternatives: [[.hasBits(0, cloneThread)]]),
-        SyscallRule(.clone3, outcome: .fail(errno: enosys)),
-        // What a child thread needs to install its own filter.
-        .allow(.prctl, argument: 0, oneOf: [prSetNoNewPrivs, prSetName]),
-        .allow(.seccomp, argument: 0, oneOf: [seccompSetModeFilter]),
-    ]
+        // Dispatch: signal sources are signalfds (its worker threads set their priority: threadCreation).
+        .allow(.signalfd4),
+    ] + threadCreation
 }

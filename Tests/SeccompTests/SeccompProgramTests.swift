@@ -86,6 +86,11 @@ struct SeccompProgramTests {
         #expect(try run(.control, .clone, [0x11]) == kill)  // fork-like: SIGCHLD only
         #expect(try run(.control, .clone3, []) == 0x0005_0000 | 38)
         #expect(try run(.vcpu, .clone, [threadFlags]) == kill)
+        // swift-nio hands its shutdown callback to Dispatch from the event loop thread,
+        // which may start a Dispatch worker there.
+        #expect(try run(.apiEventLoop, .clone, [threadFlags]) == allow)
+        #expect(try run(.apiEventLoop, .clone, [0x11]) == kill)
+        #expect(try run(.io, .clone, [threadFlags]) == kill)
     }
 
     @Test("prctl and seccomp only as needed to install a child's filter")
