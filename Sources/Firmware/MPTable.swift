@@ -98,33 +98,33 @@ public struct MPTable: Sendable {
     /// wire mode).
     private func floatingPointer(tableAddress: UInt32) -> [UInt8] {
         var bytes = Array("_MP_".utf8)
-        bytes.appendLittleEndian(tableAddress)
+        bytes.appendLE(tableAddress)
         bytes.append(1)  // Length in 16-byte paragraphs.
         bytes.append(4)  // Specification revision 1.4.
         bytes.append(0)  // Checksum, set below.
         bytes += [UInt8](repeating: 0, count: 5)
-        bytes[10] = Self.checksum(bytes)
+        bytes[10] = zeroSumChecksum(bytes)
         return bytes
     }
 
     private func configurationTable() -> [UInt8] {
         var bytes = Array("PCMP".utf8)
-        bytes.appendLittleEndian(UInt16(configurationTableSize))
+        bytes.appendLE(UInt16(configurationTableSize))
         bytes.append(4)  // Specification revision 1.4.
         bytes.append(0)  // Checksum, set below.
-        bytes += Self.padded(Self.oemID, to: 8)
-        bytes += Self.padded(Self.productID, to: 12)
-        bytes.appendLittleEndian(UInt32(0))  // No OEM table.
-        bytes.appendLittleEndian(UInt16(0))
-        bytes.appendLittleEndian(UInt16(entryCount))
-        bytes.appendLittleEndian(Self.localAPICAddress)
-        bytes.appendLittleEndian(UInt16(0))  // No extended table.
+        bytes.appendASCII(Self.oemID, length: 8)
+        bytes.appendASCII(Self.productID, length: 12)
+        bytes.appendLE(UInt32(0))  // No OEM table.
+        bytes.appendLE(UInt16(0))
+        bytes.appendLE(UInt16(entryCount))
+        bytes.appendLE(Self.localAPICAddress)
+        bytes.appendLE(UInt16(0))  // No extended table.
         bytes.append(0)                      // Extended table checksum.
         bytes.append(0)                      // Reserved.
         for cpu in 0..<cpuCount { bytes += processorEntry(cpu) }
         bytes += [EntryType.bus, 0] + Array("ISA   ".utf8)
         bytes += [EntryType.ioAPIC, ioAPICID, Self.ioAPICVersion, 0x01]  // Enabled.
-        bytes.appendLittleEndian(Self.ioAPICAddress)
+        bytes.appendLE(Self.ioAPICAddress)
         for irq in 0..<UInt8(Self.isaIRQCount) {
             // Flags 0: polarity and trigger conform to the ISA bus (active high, edge).
             bytes += [EntryType.ioInterrupt, InterruptType.vectored, 0, 0, 0, irq, ioAPICID, irq]
@@ -132,7 +132,7 @@ public struct MPTable: Sendable {
         // To every local APIC (0xFF): the 8259's ExtINT on LINT0, NMI on LINT1.
         bytes += [EntryType.localInterrupt, InterruptType.extINT, 0, 0, 0, 0, 0xFF, 0]
         bytes += [EntryType.localInterrupt, InterruptType.nmi, 0, 0, 0, 0, 0xFF, 1]
-        bytes[7] = Self.checksum(bytes)
+        bytes[7] = zeroSumChecksum(bytes)
         return bytes
     }
 
@@ -140,28 +140,9 @@ public struct MPTable: Sendable {
     private func processorEntry(_ cpu: Int) -> [UInt8] {
         let flags: UInt8 = cpu == 0 ? 0x03 : 0x01
         var bytes: [UInt8] = [EntryType.processor, UInt8(cpu), Self.localAPICVersion, flags]
-        bytes.appendLittleEndian(Self.cpuSignature)
-        bytes.appendLittleEndian(Self.cpuFeatures)
+        bytes.appendLE(Self.cpuSignature)
+        bytes.appendLE(Self.cpuFeatures)
         bytes += [UInt8](repeating: 0, count: 8)
         return bytes
-    }
-
-    /// The byte that makes `bytes` sum to 0 modulo 256 (its own slot holding 0).
-    static func checksum(_ bytes: [UInt8]) -> UInt8 {
-        0 &- bytes.reduce(0, &+)
-    }
-
-    /// `text` as ASCII, cut or padded with spaces to `length`.
-    private static func padded(_ text: String, to length: Int) -> [UInt8] {
-        let ascii = Array(text.utf8.prefix(length))
-        return ascii + [UInt8](repeating: 0x20, count: length - ascii.count)
-    }
-}
-
-extension Array where Element == UInt8 {
-    fileprivate mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
-        for i in 0..<(T.bitWidth / 8) {
-            append(UInt8(truncatingIfNeeded: value >> (8 * i)))
-        }
     }
 }

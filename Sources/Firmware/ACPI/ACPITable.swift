@@ -40,7 +40,7 @@ public struct ACPITable: Sendable, Equatable {
         bytes.appendASCII(Self.creatorID, length: 4)
         bytes.appendLE(Self.creatorRevision)
         bytes += body
-        bytes[Self.checksumOffset] = acpiChecksum(bytes)
+        bytes[Self.checksumOffset] = zeroSumChecksum(bytes)
         return bytes
     }
 }

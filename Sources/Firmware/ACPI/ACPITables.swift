@@ -88,8 +88,8 @@ public struct ACPITables: Sendable {
         bytes.appendLE(UInt32(rsdpSize))
         bytes.appendLE(xsdtAddress)
         bytes += [0, 0, 0, 0]  // Extended checksum, reserved.
-        bytes[8] = acpiChecksum(bytes[0..<20])
-        bytes[32] = acpiChecksum(bytes)
+        bytes[8] = zeroSumChecksum(bytes[0..<20])
+        bytes[32] = zeroSumChecksum(bytes)
         return bytes
     }
 }

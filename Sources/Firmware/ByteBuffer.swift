@@ -1,4 +1,4 @@
-/// Little-endian stores shared by the ACPI table builders.
+/// Byte helpers shared by the firmware table builders (MP table, ACPI).
 extension Array where Element == UInt8 {
     /// Appends `value` in little-endian byte order.
     mutating func appendLE<T: FixedWidthInteger>(_ value: T) {
@@ -22,6 +22,6 @@ extension Array where Element == UInt8 {
 }
 
 /// The byte that makes `bytes` sum to 0 modulo 256 (its own slot holding 0).
-func acpiChecksum<C: Collection>(_ bytes: C) -> UInt8 where C.Element == UInt8 {
+func zeroSumChecksum<C: Collection>(_ bytes: C) -> UInt8 where C.Element == UInt8 {
     0 &- bytes.reduce(0, &+)
 }
