@@ -7,6 +7,24 @@ public enum MemorySize {
     /// `iB` or `B`) are powers of 1024; a bare number is bytes. The result must be a
     /// whole number of 4 KiB pages, at least 1 MiB and at most 1 TiB.
     public static func parse(_ text: String) throws(MemoryError) -> UInt64 {
+        let bytes = try parseBytes(text)
+        guard bytes >= 1 << 20 else {
+            throw .invalidSizeString(text, reason: "at least 1M of guest memory is needed")
+        }
+        guard bytes <= maximum else {
+            throw .invalidSizeString(text, reason: "more than the 1T maximum")
+        }
+        guard bytes % 4096 == 0 else {
+            throw .invalidSizeString(text, reason: "not a whole number of 4 KiB pages")
+        }
+        return bytes
+    }
+}
+
+extension MemorySize {
+    /// Parses `text` into a byte count with the units of `parse(_:)` and none of its
+    /// guest-memory bounds (any size that fits in 64 bits): for other byte limits.
+    public static func parseBytes(_ text: String) throws(MemoryError) -> UInt64 {
         let trimmed = text.trimmingSpaces()
         guard !trimmed.isEmpty else {
             throw .invalidSizeString(text, reason: "empty")
@@ -32,17 +50,7 @@ public enum MemorySize {
         guard number <= (UInt64.max >> shift) else {
             throw .invalidSizeString(text, reason: "too large")
         }
-        let bytes = number << shift
-        guard bytes >= 1 << 20 else {
-            throw .invalidSizeString(text, reason: "at least 1M of guest memory is needed")
-        }
-        guard bytes <= maximum else {
-            throw .invalidSizeString(text, reason: "more than the 1T maximum")
-        }
-        guard bytes % 4096 == 0 else {
-            throw .invalidSizeString(text, reason: "not a whole number of 4 KiB pages")
-        }
-        return bytes
+        return number << shift
     }
 }
 

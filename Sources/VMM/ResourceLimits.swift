@@ -1,3 +1,5 @@
+import Memory
+
 /// Upper bounds on what one VM may take from its host, in one place
 /// (docs/security.md, "Resource limits"). Plain data in `MachineConfiguration`;
 /// the CLI sets them with `--limit NAME=VALUE`. Exceeding one is an error (or, for
@@ -61,14 +63,10 @@ public struct ResourceLimits: Sendable, Equatable {
         }
     }
 
-    /// A byte count with an optional K, M, G or T suffix (powers of 1024); nil if malformed.
+    /// A byte count with the units `--memory` takes (K, M, G, T, optionally with
+    /// `iB` or `B`; powers of 1024); nil if malformed.
     static func parseSize(_ text: String) -> UInt64? {
-        let digits = text.prefix { $0.isASCII && $0.isNumber }
-        guard let number = UInt64(digits) else { return nil }
-        let shifts: [String: UInt64] = ["": 0, "K": 10, "M": 20, "G": 30, "T": 40]
-        guard let shift = shifts[text.dropFirst(digits.count).uppercased()],
-              number <= UInt64.max >> shift else { return nil }
-        return number << shift
+        try? MemorySize.parseBytes(text)
     }
 
     /// "64 GiB", "512 MiB", "1000 bytes": a size as a person reads it.

@@ -28,6 +28,10 @@ import Testing
         #expect(limits.logBytes == 4096)
         #expect(limits.traceBytes == 1000)
         #expect(limits.vsockConnections == 8)
+        // The units --memory takes.
+        try limits.set("memory=512MiB")
+        try limits.set("log-bytes=2KB")
+        #expect(limits.memory == 512 << 20 && limits.logBytes == 2048)
     }
 
     @Test(arguments: [("bogus=1", "unknown limit 'bogus'"), ("memory", "is not NAME=VALUE"),
