@@ -7,6 +7,25 @@ import Memory
 enum ModulePlacement {
     static let pageSize: UInt64 = 0x1000
 
+    /// A module where it was placed, with the string the guest's list gives it.
+    struct Placed {
+        var range: GuestRange
+        var string: String
+    }
+
+    /// The multiboot/PVH modules of `options` (the initrd first) placed after the
+    /// kernel's pieces already in `load`, and added to it as pieces.
+    static func add(_ options: LoadOptions, to load: inout LoadPlan, memory: GuestMemory) throws(LoaderError)
+        -> [Placed]
+    {
+        let modules = modules(options)
+        let names = names(options)
+        let ranges = try place(modules.map { UInt64($0.bytes.count) }, names: names,
+                               after: load.pieces.map(\.range), memory: memory)
+        load.pieces += pieces(modules, at: ranges, names: names)
+        return zip(modules, ranges).map { Placed(range: $0.1, string: $0.0.string) }
+    }
+
     /// The ranges for `modules`, in order; `names` name them in errors.
     static func place(_ sizes: [UInt64], names: [String], after kernel: [GuestRange],
                       memory: GuestMemory) throws(LoaderError) -> [GuestRange] {

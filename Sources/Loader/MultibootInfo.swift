@@ -33,10 +33,7 @@ struct MultibootInfo {
     static let moduleEntrySize = 16
 
     /// A module as listed: where it was loaded and its string.
-    struct Module {
-        var range: GuestRange
-        var string: String
-    }
+    typealias Module = ModulePlacement.Placed
 
     var lowerMemoryKiB: UInt32
     var upperMemoryKiB: UInt32

@@ -15,20 +15,14 @@ enum MultibootLoader {
         let (pieces, entry) = try Self.pieces(image, header: header)
         var load = LoadPlan(pieces: pieces, structures: structures(info: [], commandLine: commandLineBytes))
         try load.check(in: memory)
-        let modules = ModulePlacement.modules(options)
-        let names = ModulePlacement.names(options)
-        let ranges = try ModulePlacement.place(modules.map { UInt64($0.bytes.count) }, names: names,
-                                               after: pieces.map(\.range), memory: memory)
-        load.pieces += ModulePlacement.pieces(modules, at: ranges, names: names)
-        let info = MultibootInfo(memory: memory, modules: zip(modules, ranges).map {
-            MultibootInfo.Module(range: $0.1, string: $0.0.string)
-        }, acpiTables: options.acpi?.tables)
+        let modules = try ModulePlacement.add(options, to: &load, memory: memory)
+        let info = MultibootInfo(memory: memory, modules: modules, acpiTables: options.acpi?.tables)
         load.structures = structures(info: try info.bytes(), commandLine: commandLineBytes)
         var registers = InitialRegisters()
         registers.rax = UInt64(MultibootHeader.bootloaderMagic)
         registers.rbx = BootLayout.bootInfo.start.rawValue
         var boot = BootPlan(format: .multiboot, pagedMode: .protected, entry: entry, registers: registers, load: load)
-        boot.modules = ranges
+        boot.modules = modules.map(\.range)
         return (load, boot)
     }
 

@@ -15,20 +15,15 @@ enum PVHLoader {
         let commandLine = try MultibootLoader.commandLineBytes(options.commandLine)
         var load = LoadPlan(pieces: try elf.pieces(), structures: structures(startInfo: [], commandLine: commandLine))
         try load.check(in: memory)
-        let modules = ModulePlacement.modules(options)
-        let names = ModulePlacement.names(options)
-        let ranges = try ModulePlacement.place(modules.map { UInt64($0.bytes.count) }, names: names,
-                                               after: load.pieces.map(\.range), memory: memory)
-        load.pieces += ModulePlacement.pieces(modules, at: ranges, names: names)
+        let modules = try ModulePlacement.add(options, to: &load, memory: memory)
         let startInfo = PVHStartInfo(
             page: BootLayout.bootInfo, commandLine: BootLayout.commandLine.start, rsdp: options.acpi?.rsdp.rawValue ?? 0,
-            memoryMap: MemoryMap.pc(for: memory, acpiTables: options.acpi?.tables),
-            modules: zip(modules, ranges).map { PVHStartInfo.Module(range: $0.1, string: $0.0.string) })
+            memoryMap: MemoryMap.pc(for: memory, acpiTables: options.acpi?.tables), modules: modules)
         load.structures = structures(startInfo: try startInfo.bytes(), commandLine: commandLine)
         var registers = InitialRegisters()
         registers.rbx = BootLayout.bootInfo.start.rawValue
         var boot = BootPlan(format: .pvh, pagedMode: .protected, entry: entry, registers: registers, load: load)
-        boot.modules = ranges
+        boot.modules = modules.map(\.range)
         return (load, boot)
     }
 

@@ -27,10 +27,7 @@ struct PVHStartInfo {
     }
 
     /// A module as listed: where it was loaded and its string.
-    struct Module {
-        var range: GuestRange
-        var string: String
-    }
+    typealias Module = ModulePlacement.Placed
 
     var page: GuestRange
     var commandLine: GuestAddress
