@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Loader
+import Memory
 import VMM
 
 /// Debian's stock kernel, fetched with apt-get (download only) by scripts/fetch-linux.sh.
@@ -82,6 +83,15 @@ struct WatchedBoot {
 @Suite(.serialized, requiresKVM, .enabled(if: DebianKernel.unavailableReason == nil, "needs apt-get"))
 struct LinuxKernelBootTests {
     /// A command line with a token no other run uses, so the echo cannot be stale.
+    /// The `RAMDISK:` line Linux prints for an initrd at `range`: exact, or (as it
+    /// reserves whole pages) rounded out to the page end.
+    static func ramdiskLines(_ range: GuestRange) -> [String] {
+        let pageEnd = (range.end + 4095) / 4096 * 4096 - 1
+        return [range.end - 1, pageEnd].map {
+            String(format: "RAMDISK: [mem 0x%08llx-0x%08llx]", range.start.rawValue, $0)
+        }
+    }
+
     static func commandLine(_ extra: String = "") -> String {
         "earlyprintk=serial,ttyS0 console=ttyS0 swiftvmm.token=\(UInt32.random(in: 1...UInt32.max))" + extra
     }
@@ -124,12 +134,8 @@ struct LinuxKernelBootTests {
         }
         let found = boot.found
         #expect(found, "no RAMDISK or smpboot line:\n\(boot.tail)")
-        let range = try #require(boot.plan.initrd)
-        let expected = String(format: "RAMDISK: [mem 0x%08llx-0x%08llx]", range.start.rawValue, range.end - 1)
-        // Linux reserves whole pages: the line shows the initrd rounded out to pages.
-        let pageEnd = (range.end + 4095) / 4096 * 4096 - 1
-        let rounded = String(format: "RAMDISK: [mem 0x%08llx-0x%08llx]", range.start.rawValue, pageEnd)
-        #expect(boot.output.contains(expected) || boot.output.contains(rounded), "expected \(rounded)")
+        let lines = Self.ramdiskLines(try #require(boot.plan.initrd))
+        #expect(lines.contains { boot.output.contains($0) }, "expected \(lines[1])")
         #expect(boot.output.contains("MPTABLE: OEM ID: SWIFTVMM"))
         #expect(boot.output.contains("Processor #1"))
     }
@@ -167,11 +173,8 @@ struct LinuxKernelBootTests {
         }, timeout: 180) { output in output.contains("RAMDISK: ") }
         let found = boot.found
         #expect(found, "no RAMDISK line via PVH:\n\(boot.tail)")
-        let range = try #require(boot.plan.modules.first)
-        let pageEnd = (range.end + 4095) / 4096 * 4096 - 1
-        let rounded = String(format: "RAMDISK: [mem 0x%08llx-0x%08llx]", range.start.rawValue, pageEnd)
-        let exact = String(format: "RAMDISK: [mem 0x%08llx-0x%08llx]", range.start.rawValue, range.end - 1)
-        #expect(boot.output.contains(rounded) || boot.output.contains(exact), "expected \(rounded)")
+        let lines = Self.ramdiskLines(try #require(boot.plan.modules.first))
+        #expect(lines.contains { boot.output.contains($0) }, "expected \(lines[1])")
     }
 
     /// The RSDP reaches the kernel from the zero page's acpi_rsdp_addr (the 64-bit Linux
