@@ -34,7 +34,7 @@ public struct PM1Control: Sendable, Equatable {
 
     public func read(offset: UInt64, width: Int) -> UInt64 {
         guard offset < 2 else { return 0 }
-        return (UInt64(value) >> (8 * offset)) & (width >= 8 ? .max : (1 << (8 * UInt64(width))) - 1)
+        return registerBytes(UInt64(value), offset: offset, width: width)
     }
 
     /// Writes `width` bytes at `offset`; `.shutdown` when the write sets SLP_EN with

@@ -40,7 +40,7 @@ public struct PM1Event: Sendable, Equatable {
     public func read(offset: UInt64, width: Int) -> UInt64 {
         let register = UInt64(status) | UInt64(enable) << 16
         guard offset < 4 else { return 0 }
-        return (register >> (8 * offset)) & (width >= 8 ? .max : (1 << (8 * UInt64(width))) - 1)
+        return registerBytes(register, offset: offset, width: width)
     }
 
     /// Writes `width` bytes at `offset`: 1s clear status bits, the enable half is

@@ -46,7 +46,7 @@ public final class PMTimer: Sendable {
     /// Reads `width` bytes at `offset` (0-3) of the 32-bit register.
     public func read(offset: UInt64, width: Int) -> UInt64 {
         guard offset < 4 else { return 0 }
-        return (UInt64(count) >> (8 * offset)) & (width >= 8 ? .max : (1 << (8 * UInt64(width))) - 1)
+        return registerBytes(UInt64(count), offset: offset, width: width)
     }
 }
 
